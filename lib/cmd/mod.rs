@@ -1,0 +1,8 @@
+//! Each program's policy: what runit does. `bin/NAME.rs` calls `NAME::main`.
+pub mod chpst;
+pub mod runsv;
+pub mod runsvchdir;
+pub mod runsvdir;
+pub mod sv;
+pub mod svlogd;
+pub mod utmpset;

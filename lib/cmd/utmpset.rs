@@ -1,0 +1,5 @@
+//! utmpset: not implemented yet.
+pub fn main(_args: Vec<std::ffi::OsString>) -> i32 {
+    crate::msg::line(&["utmpset: not implemented yet"]);
+    111
+}

@@ -1,0 +1,52 @@
+//! The control and ok FIFOs, both sides. Supervisor side: create (EEXIST is
+//! fine) and hold open. Client side: open write-only, non-blocking; ENXIO then
+//! means nobody holds the reading end, i.e. no runsv is running.
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::{Mode, SFlag};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
+
+/// `mkfifo(path, 0600)`, an existing file being no error.
+pub fn make(path: &str) -> Result<(), Errno> {
+    match nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)) {
+        Ok(()) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `path` is a FIFO (following symlinks).
+pub fn is_fifo(path: &str) -> Result<bool, Errno> {
+    let st = nix::sys::stat::stat(path)?;
+    Ok(SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFIFO)
+}
+
+/// Opens `path` non-blocking and close-on-exec, for reading or for writing.
+pub fn open(path: &str, access: OFlag) -> Result<OwnedFd, Errno> {
+    let mut o = std::fs::OpenOptions::new();
+    if access == OFlag::O_WRONLY {
+        o.write(true);
+    } else {
+        o.read(true);
+    }
+    o.custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map(OwnedFd::from)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+}
+
+/// Client side: can a writer open `path` (`supervise/ok` or `control`)?
+pub fn open_writer(path: &str) -> Result<OwnedFd, Errno> {
+    open(path, OFlag::O_WRONLY)
+}
+
+/// Reads one byte from a non-blocking FIFO; None when nothing is there.
+pub fn read_byte(fd: &OwnedFd) -> Option<u8> {
+    use std::os::fd::AsRawFd;
+    let mut b = [0u8; 1];
+    match nix::unistd::read(fd.as_raw_fd(), &mut b) {
+        Ok(1) => Some(b[0]),
+        _ => None,
+    }
+}

@@ -1,0 +1,17 @@
+//! runit-rs: the mechanisms shared by every program of the suite.
+//! `cmd` holds each program's policy; the other modules own one mechanism each.
+#![deny(unsafe_code)]
+pub mod cli;
+pub mod cmd;
+pub mod errstr;
+pub mod fifo;
+pub mod lock;
+pub mod msg;
+pub mod poll;
+pub mod proc;
+pub mod sig;
+pub mod spawn;
+pub mod status;
+pub mod svdir;
+pub mod sys;
+pub mod tai;

@@ -1,0 +1,35 @@
+//! flock(2) locks: runsv's `supervise/lock`, svlogd's `lock`, chpst's `-l`/`-L`.
+//! flock, not fcntl locks, so that runit's programs and ours exclude each other.
+//! fs2 is called through its trait explicitly: std's inherent `File` lock
+//! methods (Rust 1.89+) would otherwise silently win.
+
+use fs2::FileExt;
+use nix::errno::Errno;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+
+fn errno_of(e: std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(0))
+}
+
+/// Opens (creating, mode 0600) a lock file the way runsv does:
+/// `O_WRONLY|O_APPEND|O_CREAT|O_NONBLOCK`, close-on-exec.
+pub fn open_lockfile(path: &str) -> Result<File, Errno> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(errno_of)
+}
+
+/// Takes an exclusive lock without waiting; EAGAIN (EWOULDBLOCK) when held.
+pub fn try_exclusive(file: &File) -> Result<(), Errno> {
+    FileExt::try_lock_exclusive(file).map_err(errno_of)
+}
+
+/// Takes an exclusive lock, waiting as long as it takes.
+pub fn exclusive(file: &File) -> Result<(), Errno> {
+    FileExt::lock_exclusive(file).map_err(errno_of)
+}

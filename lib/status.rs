@@ -1,0 +1,257 @@
+//! The `supervise/status` record (20 bytes), the `stat` and `pid` text files,
+//! and runit's update procedure: each file written as `NAME.new` and renamed,
+//! mode 0644 before umask.
+
+use crate::tai::Tai64n;
+use nix::errno::Errno;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+
+/// Size of the status record.
+pub const STATUS_LEN: usize = 20;
+
+/// A service's state, as byte 19 of the record encodes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Down = 0,
+    Run = 1,
+    Finish = 2,
+}
+
+/// What the supervisor wants the service to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want {
+    Up,
+    Down,
+    Exit,
+}
+
+/// The facts the status record carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// Time of the last state change (see supervise.md §7.2).
+    pub time: Tai64n,
+    /// Pid of the current child, 0 if none.
+    pub pid: u32,
+    pub paused: bool,
+    /// Byte 17: `b'u'` for want up, `b'd'` otherwise.
+    pub want: u8,
+    pub got_term: bool,
+    /// Byte 19 as read; 0 down, 1 run, 2 finish (other values possible on read).
+    pub state: u8,
+}
+
+impl Status {
+    /// The record's bytes: TAI64N big-endian, pid little-endian, four flags.
+    pub fn encode(&self) -> [u8; STATUS_LEN] {
+        let mut b = [0u8; STATUS_LEN];
+        b[..12].copy_from_slice(&self.time.pack());
+        b[12..16].copy_from_slice(&self.pid.to_le_bytes());
+        b[16] = self.paused as u8;
+        b[17] = self.want;
+        b[18] = self.got_term as u8;
+        b[19] = self.state;
+        b
+    }
+
+    /// Decodes exactly 20 bytes; anything else is a bad format.
+    pub fn decode(b: &[u8]) -> Option<Status> {
+        if b.len() != STATUS_LEN {
+            return None;
+        }
+        let mut t = [0u8; 12];
+        t.copy_from_slice(&b[..12]);
+        Some(Status {
+            time: Tai64n::unpack(&t),
+            pid: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+            paused: b[16] != 0,
+            want: b[17],
+            got_term: b[18] != 0,
+            state: b[19],
+        })
+    }
+}
+
+/// Byte 17 for a want: exit and down both read `d`.
+pub fn want_byte(want: Want) -> u8 {
+    if want == Want::Up {
+        b'u'
+    } else {
+        b'd'
+    }
+}
+
+/// The `stat` line: `<state>[, paused][, got TERM][, want down|, want exit]`.
+pub fn stat_line(state: State, paused: bool, got_term: bool, want: Want) -> String {
+    let mut s = String::from(match state {
+        State::Down => "down",
+        State::Run => "run",
+        State::Finish => "finish",
+    });
+    if paused {
+        s.push_str(", paused");
+    }
+    if got_term {
+        s.push_str(", got TERM");
+    }
+    if state != State::Down {
+        match want {
+            Want::Down => s.push_str(", want down"),
+            Want::Exit => s.push_str(", want exit"),
+            Want::Up => {}
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// One update of the three files, in runit's order and with runit's failure
+/// rules. `dir` is `supervise/` or `log/supervise/`; `pid` is Some when the pid
+/// file must be rewritten.
+pub fn write_files(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN]) -> Outcome {
+    let pid_written = pid.is_some();
+    let warnings = write_steps(dir, pid, stat, record);
+    Outcome {
+        pid_written: pid_written && !warnings.iter().any(|w| w.text.contains("pid.new")),
+        warnings,
+    }
+}
+
+/// What an update did: whether the pid file was replaced, and what went wrong.
+#[derive(Debug)]
+pub struct Outcome {
+    pub pid_written: bool,
+    pub warnings: Vec<Warning>,
+}
+
+fn write_steps(
+    dir: &str,
+    pid: Option<u32>,
+    stat: &str,
+    record: &[u8; STATUS_LEN],
+) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if let Some(pid) = pid {
+        let text = if pid == 0 {
+            String::new()
+        } else {
+            format!("{pid}\n")
+        };
+        let new = format!("{dir}pid.new");
+        if let Err(e) = create_and_write(&new, text.as_bytes()) {
+            warnings.push(Warning::new(format!("unable to open {new}"), Some(e)));
+            return warnings;
+        }
+        if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}pid").as_str()) {
+            warnings.push(Warning::new(format!("unable to rename pid.new to {dir}pid"), Some(e)));
+            return warnings;
+        }
+    }
+    let new = format!("{dir}stat.new");
+    if let Err(e) = create_and_write(&new, stat.as_bytes()) {
+        warnings.push(Warning::new(format!("unable to open {new}"), Some(e)));
+        return warnings;
+    }
+    if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}stat").as_str()) {
+        warnings.push(Warning::new(format!("unable to rename stat.new to {dir}stat"), Some(e)));
+    }
+    let new = format!("{dir}status.new");
+    let mut file = match open_new(&new) {
+        Ok(f) => f,
+        Err(e) => {
+            warnings.push(Warning::new(format!("unable to open {new}"), Some(e)));
+            return warnings;
+        }
+    };
+    match file.write(record) {
+        Ok(n) if n == STATUS_LEN => {}
+        Ok(_) => {
+            warnings.push(Warning::new(format!("unable to write {new}: partial write."), None));
+            return warnings;
+        }
+        Err(e) => {
+            warnings.push(Warning::new(format!("unable to write {new}"), Some(io_errno(&e))));
+            drop(file);
+            let _ = std::fs::remove_file(&new);
+            return warnings;
+        }
+    }
+    drop(file);
+    if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}status").as_str()) {
+        warnings.push(Warning::new(format!("unable to rename status.new to {dir}status"), Some(e)));
+    }
+    warnings
+}
+
+/// A warning from [`write_files`]: the message and, for a failed call, its errno.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub text: String,
+    pub errno: Option<Errno>,
+}
+
+impl Warning {
+    fn new(text: String, errno: Option<Errno>) -> Warning {
+        Warning { text, errno }
+    }
+}
+
+fn io_errno(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(0))
+}
+
+fn open_new(path: &str) -> Result<std::fs::File, Errno> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| io_errno(&e))
+}
+
+fn create_and_write(path: &str, data: &[u8]) -> Result<(), Errno> {
+    let mut f = open_new(path)?;
+    if !data.is_empty() {
+        // runit ignores write errors on pid.new and stat.new.
+        let _ = f.write_all(data);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_layout_matches_runit() {
+        let st = Status {
+            time: Tai64n {
+                secs: 0x4000_0000_6b02_8cc6,
+                nanos: 0x1f1f_105c,
+            },
+            pid: 17486,
+            paused: false,
+            want: b'u',
+            got_term: false,
+            state: 1,
+        };
+        let expect = [
+            0x40, 0, 0, 0, 0x6b, 0x02, 0x8c, 0xc6, 0x1f, 0x1f, 0x10, 0x5c, 0x4e, 0x44, 0, 0, 0, 0x75, 0, 1,
+        ];
+        assert_eq!(st.encode(), expect);
+        assert_eq!(Status::decode(&expect), Some(st));
+        assert_eq!(Status::decode(&expect[..19]), None);
+    }
+
+    #[test]
+    fn stat_lines() {
+        assert_eq!(stat_line(State::Run, false, false, Want::Up), "run\n");
+        assert_eq!(stat_line(State::Down, true, false, Want::Down), "down, paused\n");
+        assert_eq!(stat_line(State::Finish, false, false, Want::Down), "finish, want down\n");
+        assert_eq!(stat_line(State::Run, false, true, Want::Exit), "run, got TERM, want exit\n");
+        assert_eq!(stat_line(State::Run, true, false, Want::Up), "run, paused\n");
+    }
+}

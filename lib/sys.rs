@@ -1,0 +1,158 @@
+//! The only module where `unsafe` is allowed. Each function here is small and
+//! says why it is sound. Everything else in the crate is `#![deny(unsafe_code)]`.
+#![allow(unsafe_code)]
+
+use crate::errstr;
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use std::ffi::{CStr, CString};
+use std::os::raw::c_char;
+use std::os::unix::io::RawFd;
+
+/// Sets `sig` to its default disposition.
+pub fn default_disposition(sig: Signal) {
+    // SAFETY: installing SIG_DFL installs no handler code, so no Rust code can
+    // run in signal context; the only effect is the kernel's default action.
+    unsafe {
+        libc::signal(sig as libc::c_int, libc::SIG_DFL);
+    }
+}
+
+/// Undoes what the Rust runtime did before `main`: SIGPIPE ignored. An ignored
+/// disposition survives exec, so without this every child would start with
+/// SIGPIPE ignored. Call first thing in every program.
+pub fn restore_sigpipe() {
+    default_disposition(Signal::SIGPIPE);
+}
+
+/// What a forked child does before exec. Everything is prepared by the parent
+/// so that the child only makes async-signal-safe calls and never allocates.
+pub struct ChildPlan<'a> {
+    /// Paths to try with execve, in order (one, or a PATH search's candidates).
+    pub candidates: &'a [CString],
+    /// Null-terminated argv pointer array.
+    pub argv: &'a [*const c_char],
+    /// Null-terminated envp pointer array; None means inherit `environ`.
+    pub envp: Option<&'a [*const c_char]>,
+    /// (source, target) descriptor moves; a negative source closes the target.
+    pub fds: &'a [(RawFd, RawFd)],
+    /// Message prefix for a failed descriptor move (errno text is appended).
+    pub fd_error: &'a [u8],
+    /// Directory to change to before exec, and its failure message prefix.
+    pub chdir: Option<(&'a CStr, &'a [u8])>,
+    /// Start a new session (runsvdir -P).
+    pub new_session: bool,
+    /// Message prefix for a failed exec (errno text is appended).
+    pub exec_error: &'a [u8],
+    /// Exit code of the child when anything fails.
+    pub fail_code: i32,
+}
+
+/// Signals whose disposition the suite may have changed; the child gets them
+/// back at default (SIGPIPE because of the Rust runtime).
+const RESET_SIGNALS: [libc::c_int; 6] = [
+    libc::SIGPIPE,
+    libc::SIGCHLD,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGALRM,
+    libc::SIGINT,
+];
+
+/// Forks and, in the child, carries out `plan` and execs. Returns the child's
+/// pid to the parent. The child starts with an empty signal mask and default
+/// dispositions for every signal the suite handles.
+pub fn fork_exec(plan: &ChildPlan) -> Result<Pid, Errno> {
+    // SAFETY: the process is single-threaded (every supervisor is), so the
+    // child owns a consistent copy of the address space. After fork the child
+    // calls only async-signal-safe functions (dup2, fcntl, close, signal,
+    // sigprocmask, setsid, chdir, execve, write, _exit) on data prepared by the
+    // parent, and never returns into Rust code.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Errno::last());
+    }
+    if pid > 0 {
+        return Ok(Pid::from_raw(pid));
+    }
+    // SAFETY: see above; child_side never returns.
+    unsafe { child_side(plan) }
+}
+
+/// # Safety
+/// Only to be called in a freshly forked child of a single-threaded process.
+unsafe fn child_side(plan: &ChildPlan) -> ! {
+    for &(src, dst) in plan.fds {
+        let ok = if src < 0 {
+            libc::close(dst);
+            true
+        } else if src == dst {
+            libc::fcntl(dst, libc::F_SETFD, 0) != -1
+        } else {
+            libc::dup2(src, dst) != -1
+        };
+        if !ok {
+            die(plan.fd_error, Errno::last_raw(), plan.fail_code);
+        }
+    }
+    for sig in RESET_SIGNALS {
+        libc::signal(sig, libc::SIG_DFL);
+    }
+    let mut empty: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut empty);
+    libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    if plan.new_session {
+        libc::setsid();
+    }
+    if let Some((dir, msg)) = plan.chdir {
+        if libc::chdir(dir.as_ptr()) == -1 {
+            die(msg, Errno::last_raw(), plan.fail_code);
+        }
+    }
+    extern "C" {
+        static environ: *const *const c_char;
+    }
+    let envp = match plan.envp {
+        Some(e) => e.as_ptr(),
+        None => environ,
+    };
+    // execvp's rules: ENOENT moves on, EACCES/EPERM/EISDIR are remembered and
+    // the search goes on, anything else ends it.
+    let mut remembered = libc::ENOENT;
+    for path in plan.candidates {
+        libc::execve(path.as_ptr(), plan.argv.as_ptr(), envp);
+        let e = Errno::last_raw();
+        match e {
+            libc::ENOENT => {}
+            libc::EACCES | libc::EPERM | libc::EISDIR => remembered = e,
+            _ => {
+                remembered = e;
+                break;
+            }
+        }
+    }
+    die(plan.exec_error, remembered, plan.fail_code)
+}
+
+/// Writes `prefix`, the errno text and a newline in one write, then `_exit`s.
+/// Uses a stack buffer: no allocation in a forked child.
+unsafe fn die(prefix: &[u8], errno: i32, code: i32) -> ! {
+    let mut buf = [0u8; 1024];
+    let text = errstr::describe(errno).as_bytes();
+    let mut n = 0;
+    for part in [prefix, text, b"\n"] {
+        let take = part.len().min(buf.len() - n);
+        buf[n..n + take].copy_from_slice(&part[..take]);
+        n += take;
+    }
+    libc::write(2, buf.as_ptr().cast(), n);
+    libc::_exit(code)
+}
+
+/// A null-terminated pointer array over `strings`, valid while they live.
+pub fn pointer_array(strings: &[CString]) -> Vec<*const c_char> {
+    let mut v: Vec<*const c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+    v.push(std::ptr::null());
+    v
+}
