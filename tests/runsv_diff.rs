@@ -477,3 +477,116 @@ fn control_override_scripts() {
         },
     );
 }
+
+#[test]
+fn kill_while_finishing_runs_finish_twice() {
+    // runit's quirk 1: `k` during finish records "down" without killing
+    // finish, so when finish exits it is taken for a run exit.
+    differential(
+        "k-finish",
+        |s| {
+            run_script(s, SLEEPER);
+            script(
+                s.join("finish"),
+                "#!/bin/sh\necho \"$@\" >> finished\nexec sleep 0.3\n",
+            );
+        },
+        |svc| {
+            svc.wait_stat("", "run\n");
+            svc.sv(&["down", "s"]);
+            svc.wait_stat("", "finish, want down\n");
+            use std::io::Write;
+            fs::OpenOptions::new()
+                .write(true)
+                .open(svc.path().join("supervise/control"))
+                .unwrap()
+                .write_all(b"k")
+                .unwrap();
+            wait_for("finish twice", || svc.file("finished").lines().count() == 2);
+            svc.wait_stat("", "down\n");
+            format!("{}{}", svc.file("finished"), svc.snapshot())
+        },
+    );
+}
+
+#[test]
+fn log_finish_is_never_run() {
+    differential(
+        "logfinish",
+        |s| {
+            run_script(s, SLEEPER);
+            script(s.join("log/run"), "#!/bin/sh\nexec cat > out\n");
+            script(
+                s.join("log/finish"),
+                "#!/bin/sh\necho ran >> ../logfinished\n",
+            );
+            script(
+                s.join("log/control/t"),
+                "#!/bin/sh\necho ran >> ../logcontrolled\n",
+            );
+        },
+        |svc| {
+            svc.wait_stat("log", "run\n");
+            svc.sv(&["term", "s/log"]);
+            wait_for("log restarted", || {
+                svc.stat("log") == "run\n" && svc.file("log/out").is_empty()
+            });
+            svc.sv(&["exit", "s"]);
+            let pid = svc.runsv.pid();
+            wait_for("runsv exits", || !alive(pid));
+            format!(
+                "finish ran: {:?}, control ran: {:?}\n{}",
+                svc.file("logfinished"),
+                svc.file("logcontrolled"),
+                svc.snapshot()
+            )
+        },
+    );
+}
+
+#[test]
+fn control_u_runs_before_every_start() {
+    differential(
+        "control-u",
+        |s| {
+            run_script(s, "#!/bin/sh\necho run >> ../events\nexit 0\n");
+            script(
+                s.join("control/u"),
+                "#!/bin/sh\necho control-u >> ../events\n",
+            );
+            fs::write(s.join("down"), "").unwrap();
+        },
+        |svc| {
+            svc.sv(&["once", "s"]);
+            wait_for("ran once", || svc.file("../events").lines().count() >= 2);
+            svc.wait_stat("", "down\n");
+            svc.sv(&["once", "s"]);
+            wait_for("ran twice", || svc.file("../events").lines().count() >= 4);
+            svc.wait_stat("", "down\n");
+            let out = svc.file("../events");
+            let _ = fs::remove_file(svc.path().join("../events"));
+            out
+        },
+    );
+}
+
+#[test]
+fn log_supervise_symlink() {
+    differential(
+        "logsymlink",
+        |s| {
+            run_script(s, SLEEPER);
+            script(s.join("log/run"), "#!/bin/sh\nexec cat > out\n");
+            std::os::unix::fs::symlink("../../logsup", s.join("log/supervise")).unwrap();
+        },
+        |svc| {
+            svc.wait_stat("log", "run\n");
+            svc.wait_stat("", "run\n");
+            format!(
+                "target made: {}\n{}",
+                svc.path().join("../logsup/status").exists(),
+                svc.snapshot()
+            )
+        },
+    );
+}

@@ -17,13 +17,20 @@ impl Tree {
     fn start(runsv: &Path, name: &str) -> Tree {
         let dir = TestDir::new(name);
         let s = dir.join("s");
-        script(s.join("run"), "#!/bin/sh\necho started >> ../starts\nexec sleep 1000\n");
+        script(
+            s.join("run"),
+            "#!/bin/sh\necho started >> ../starts\nexec sleep 1000\n",
+        );
         script(s.join("log/run"), "#!/bin/sh\nexec cat > out\n");
         let mut cmd = clean_command(runsv);
         cmd.arg("s").current_dir(&dir.path);
         let p = Proc::start(cmd);
         let pid = p.pid();
-        let t = Tree { dir, _runsv: p, runsv_pid: pid };
+        let t = Tree {
+            dir,
+            _runsv: p,
+            runsv_pid: pid,
+        };
         t.settle_run(0);
         t
     }
@@ -34,9 +41,16 @@ impl Tree {
 
     fn sv(&self, args: &[&str]) -> String {
         let mut cmd = clean_command(theirs("sv").unwrap());
-        cmd.args(args).env("SVDIR", &self.dir.path).current_dir(&self.dir.path);
+        cmd.args(args)
+            .env("SVDIR", &self.dir.path)
+            .current_dir(&self.dir.path);
         let (o, e, c) = text(&run(cmd));
-        format!("$ sv {}\n{}{}exit {c}\n", args.join(" "), mask_sv(&o), mask_sv(&e))
+        format!(
+            "$ sv {}\n{}{}exit {c}\n",
+            args.join(" "),
+            mask_sv(&o),
+            mask_sv(&e)
+        )
     }
 
     fn stat(&self) -> String {
@@ -50,7 +64,8 @@ impl Tree {
     /// Waits for "run" with a pid other than `old` (0: any pid).
     fn settle_run(&self, old: u32) {
         wait_for("run", || {
-            self.stat() == "run\n" && state_pid(&self.s()).is_some_and(|(st, p)| st == 1 && p != 0 && p != old)
+            self.stat() == "run\n"
+                && state_pid(&self.s()).is_some_and(|(st, p)| st == 1 && p != 0 && p != old)
         });
     }
 
@@ -84,7 +99,16 @@ fn scenario(t: &Tree) -> String {
     step(&["up", "s"], "run\n");
     step(&["-v", "pause", "s"], "run, paused\n");
     step(&["-v", "cont", "s"], "run\n");
-    for sig in ["hup", "alarm", "interrupt", "quit", "1", "2", "term", "kill"] {
+    for sig in [
+        "hup",
+        "alarm",
+        "interrupt",
+        "quit",
+        "1",
+        "2",
+        "term",
+        "kill",
+    ] {
         step(&[sig, "s"], "new");
     }
     step(&["-w", "5", "stop", "s"], "down\n");
@@ -109,7 +133,8 @@ fn scenario(t: &Tree) -> String {
 #[test]
 fn every_sv_command_against_both_runsvs() {
     let name = "every sv command";
-    let (Some(runit_runsv), Some(_)) = (theirs_or_skip("runsv", name), theirs_or_skip("sv", name)) else {
+    let (Some(runit_runsv), Some(_)) = (theirs_or_skip("runsv", name), theirs_or_skip("sv", name))
+    else {
         return;
     };
     // The two sides are independent: run them at the same time.
