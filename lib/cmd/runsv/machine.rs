@@ -1,0 +1,354 @@
+//! runsv's behaviour as a state machine: what each control byte, each reaped
+//! child and each loop turn does to the two services (runsv.md §3-§9). It
+//! performs no I/O itself; every effect goes through [`Effects`], which the
+//! I/O shell implements with real processes and files, and tests with a log.
+
+use crate::status::{self, State, Status, Want};
+use crate::tai::Tai64n;
+use nix::sys::signal::Signal;
+use std::time::{Duration, Instant};
+
+/// A service that ran for less than this is restarted only after this long.
+pub const THROTTLE: Duration = Duration::from_secs(1);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    Main,
+    Log,
+}
+
+/// What to execute when starting a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Program {
+    /// `./run` (in `log/` for the log service).
+    Run,
+    /// `./finish` with the wait status of the `./run` that ended.
+    Finish(i32),
+}
+
+/// The outside world as the machine sees it.
+pub trait Effects {
+    /// The wall-clock time for `status` and its monotonic twin for deadlines.
+    fn now(&mut self) -> (Tai64n, Instant);
+    /// Runs `control/<c>` for the main service; true when it handled `c`.
+    fn control_script(&mut self, c: u8) -> bool;
+    /// Sends `sig` to `pid` (never 0, never a group).
+    fn signal(&mut self, pid: i32, sig: Signal);
+    /// Starts `program` for `which` and returns its pid.
+    fn start(&mut self, which: Which, program: Program) -> i32;
+    /// Writes the service's files; `with_pid` asks for the pid file too.
+    /// Returns whether the pid file was written.
+    fn write_status(&mut self, which: Which, status: &Status, stat: &str, with_pid: bool) -> bool;
+    /// Whether `./finish` can be opened for reading.
+    fn finish_exists(&mut self) -> bool;
+    /// Closes runsv's ends of the log pipe (the log then sees EOF).
+    fn close_log_pipe(&mut self);
+}
+
+/// One supervised service's state.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub pid: i32,
+    pub state: State,
+    pub want: Want,
+    pub paused: bool,
+    pub got_term: bool,
+    /// Time of the last state change, as written to `status`.
+    pub changed: Tai64n,
+    /// Monotonic twin of `changed`, for the restart throttle.
+    pub changed_at: Instant,
+    /// Raw wait status of the last `./run`, for `./finish`'s arguments.
+    pub wstatus: i32,
+    /// No start before this moment (the one-second throttle).
+    pub throttle_until: Option<Instant>,
+    /// A start asked for (`u` or `o`) while throttled.
+    pub start_pending: bool,
+}
+
+impl Service {
+    pub fn new(want: Want, (changed, changed_at): (Tai64n, Instant)) -> Service {
+        Service {
+            pid: 0,
+            state: State::Down,
+            want,
+            paused: false,
+            got_term: false,
+            changed,
+            changed_at,
+            wstatus: 0,
+            throttle_until: None,
+            start_pending: false,
+        }
+    }
+
+    pub fn record(&self) -> Status {
+        Status {
+            time: self.changed,
+            pid: self.pid as u32,
+            paused: self.paused,
+            want: status::want_byte(self.want),
+            got_term: self.got_term,
+            state: self.state as u8,
+        }
+    }
+
+    fn throttled(&self, now: Instant) -> bool {
+        self.throttle_until.is_some_and(|t| now < t)
+    }
+
+    fn running(&self) -> bool {
+        self.state == State::Run
+    }
+
+    /// Whether the loop should start this service now.
+    fn due(&self, now: Instant) -> bool {
+        self.pid == 0
+            && (self.want == Want::Up || self.state == State::Finish || self.start_pending)
+            && !self.throttled(now)
+    }
+}
+
+/// Both services and the one flag runit shares between them.
+pub struct Machine {
+    pub main: Service,
+    pub log: Option<Service>,
+    /// runit keeps one "pid changed" flag for both services (supervise.md §4.3).
+    pid_changed: bool,
+}
+
+impl Machine {
+    pub fn new(main: Service, log: Option<Service>) -> Machine {
+        Machine {
+            main,
+            log,
+            pid_changed: true,
+        }
+    }
+
+    pub fn svc(&mut self, which: Which) -> &mut Service {
+        match which {
+            Which::Log => self.log.as_mut().unwrap_or(&mut self.main),
+            Which::Main => &mut self.main,
+        }
+    }
+
+    /// Writes one service's `pid` (if changed), `stat` and `status`.
+    pub fn update(&mut self, which: Which, fx: &mut dyn Effects) {
+        let with_pid = self.pid_changed;
+        let svc = self.svc(which);
+        let stat = status::stat_line(svc.state, svc.paused, svc.got_term, svc.want);
+        let record = svc.record();
+        if fx.write_status(which, &record, &stat, with_pid) {
+            self.pid_changed = false;
+        }
+    }
+
+    /// Loop steps A and B: start what is due, log first. Returns the earliest
+    /// throttle deadline to wait for.
+    pub fn start_due(&mut self, fx: &mut dyn Effects) -> Option<Instant> {
+        let (_, now) = fx.now();
+        if self.log.as_ref().is_some_and(|l| l.due(now)) {
+            self.start(Which::Log, fx);
+        }
+        if self.main.due(now) {
+            self.start(Which::Main, fx);
+        }
+        std::iter::once(&self.main)
+            .chain(self.log.as_ref())
+            .filter_map(|s| s.throttle_until.filter(|&t| t > now))
+            .min()
+    }
+
+    /// Loop step I: once the main service is down with want exit, stop the
+    /// log by closing its pipe, and exit once it is gone too.
+    pub fn exit_step(&mut self, fx: &mut dyn Effects) -> bool {
+        if self.main.want != Want::Exit || self.main.state != State::Down {
+            return false;
+        }
+        match self.log.as_ref().map(|l| (l.pid, l.want)) {
+            None | Some((0, _)) => true,
+            Some((_, Want::Exit)) => false,
+            Some(_) => {
+                self.svc(Which::Log).want = Want::Exit;
+                self.update(Which::Log, fx);
+                fx.close_log_pipe();
+                false
+            }
+        }
+    }
+
+    /// Applies one control byte (runsv.md §6).
+    pub fn command(&mut self, which: Which, c: u8, fx: &mut dyn Effects) {
+        match c {
+            b'u' | b'o' => {
+                self.svc(which).want = if c == b'u' { Want::Up } else { Want::Down };
+                self.update(which, fx);
+                let (_, now) = fx.now();
+                let svc = self.svc(which);
+                if svc.state == State::Down {
+                    if svc.throttled(now) {
+                        svc.start_pending = true;
+                    } else {
+                        self.start(which, fx);
+                    }
+                }
+            }
+            b'd' | b'x' => {
+                if c == b'x' && which == Which::Log {
+                    return;
+                }
+                let svc = self.svc(which);
+                svc.want = if c == b'd' { Want::Down } else { Want::Exit };
+                svc.start_pending = false;
+                self.update(which, fx);
+                if self.svc(which).running() {
+                    self.stop(which, fx);
+                }
+            }
+            b't' => {
+                if self.svc(which).running() {
+                    self.stop(which, fx);
+                }
+            }
+            b'k' => {
+                if self.svc(which).running() && !self.control(which, c, fx) {
+                    self.signal(which, Signal::SIGKILL, fx);
+                }
+                // runit records "down" without a status write (quirk 1).
+                self.svc(which).state = State::Down;
+            }
+            b'p' | b'c' => {
+                let (sig, paused) = if c == b'p' {
+                    (Signal::SIGSTOP, true)
+                } else {
+                    (Signal::SIGCONT, false)
+                };
+                if self.svc(which).running() && !self.control(which, c, fx) {
+                    self.signal(which, sig, fx);
+                }
+                self.svc(which).paused = paused;
+                self.update(which, fx);
+            }
+            b'h' | b'a' | b'i' | b'q' | b'1' | b'2' => {
+                if self.svc(which).running() && !self.control(which, c, fx) {
+                    self.signal(which, command_signal(c), fx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A child was reaped (runsv.md §5). Pids of neither service are ones
+    /// runsv forgot (the `k` quirk) and are ignored.
+    pub fn reaped(&mut self, pid: i32, wstatus: i32, fx: &mut dyn Effects) {
+        if pid == 0 {
+            return;
+        }
+        if pid == self.main.pid {
+            let main = &mut self.main;
+            main.pid = 0;
+            main.wstatus = wstatus;
+            main.got_term = false;
+            self.pid_changed = true;
+            if main.state != State::Finish && fx.finish_exists() {
+                main.state = State::Finish;
+                self.update(Which::Main, fx);
+                return;
+            }
+            self.went_down(Which::Main, fx);
+        } else if self.log.as_ref().is_some_and(|l| l.pid == pid) {
+            let log = self.svc(Which::Log);
+            log.pid = 0;
+            log.got_term = false;
+            self.pid_changed = true;
+            self.went_down(Which::Log, fx);
+        }
+    }
+
+    /// A service reached state down: new timestamp, status, and the throttle
+    /// when it ran for less than a second.
+    fn went_down(&mut self, which: Which, fx: &mut dyn Effects) {
+        let (tai, now) = fx.now();
+        let svc = self.svc(which);
+        let too_fast = now < svc.changed_at + THROTTLE;
+        svc.state = State::Down;
+        svc.changed = tai;
+        svc.changed_at = now;
+        if too_fast {
+            svc.throttle_until = Some(now + THROTTLE);
+        }
+        self.update(which, fx);
+    }
+
+    /// runit's startservice (runsv.md §4.1).
+    fn start(&mut self, which: Which, fx: &mut dyn Effects) {
+        let program = if which == Which::Main && self.main.state == State::Finish {
+            Program::Finish(self.main.wstatus)
+        } else {
+            Program::Run
+        };
+        if which == Which::Main && program == Program::Run {
+            fx.control_script(b'u');
+        }
+        if self.svc(which).pid != 0 {
+            self.stop(which, fx);
+        }
+        let pid = fx.start(which, program);
+        let (tai, now) = fx.now();
+        let svc = self.svc(which);
+        if program == Program::Run {
+            svc.changed = tai;
+            svc.changed_at = now;
+            svc.state = State::Run;
+        }
+        svc.pid = pid;
+        svc.paused = false;
+        svc.got_term = false;
+        svc.throttle_until = None;
+        svc.start_pending = false;
+        self.pid_changed = true;
+        self.update(which, fx);
+    }
+
+    /// runit's stopservice (runsv.md §6.1).
+    fn stop(&mut self, which: Which, fx: &mut dyn Effects) {
+        if self.svc(which).pid != 0 && !self.control(which, b't', fx) {
+            self.signal(which, Signal::SIGTERM, fx);
+            self.svc(which).got_term = true;
+            self.update(which, fx);
+        }
+        let after = match self.svc(which).want {
+            Want::Down => b'd',
+            Want::Exit => b'x',
+            Want::Up => return,
+        };
+        self.signal(which, Signal::SIGCONT, fx);
+        self.control(which, after, fx);
+    }
+
+    /// Control scripts exist for the main service only.
+    fn control(&mut self, which: Which, c: u8, fx: &mut dyn Effects) -> bool {
+        which == Which::Main && fx.control_script(c)
+    }
+
+    fn signal(&mut self, which: Which, sig: Signal, fx: &mut dyn Effects) {
+        let pid = self.svc(which).pid;
+        if pid > 0 {
+            fx.signal(pid, sig);
+        }
+    }
+}
+
+fn command_signal(c: u8) -> Signal {
+    match c {
+        b'h' => Signal::SIGHUP,
+        b'a' => Signal::SIGALRM,
+        b'i' => Signal::SIGINT,
+        b'q' => Signal::SIGQUIT,
+        b'1' => Signal::SIGUSR1,
+        _ => Signal::SIGUSR2,
+    }
+}
+
+#[cfg(test)]
+mod tests;

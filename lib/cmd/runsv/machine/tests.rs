@@ -1,0 +1,324 @@
+//! The state machine without processes: a fake world records every effect.
+
+use super::*;
+use crate::status::State;
+
+/// A recording fake: pids count up from 100, time is set by the test.
+struct World {
+    log: Vec<String>,
+    next_pid: i32,
+    tai: u64,
+    now: Instant,
+    finish: bool,
+    handles: Vec<u8>,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            log: Vec::new(),
+            next_pid: 100,
+            tai: 1000,
+            now: Instant::now(),
+            finish: false,
+            handles: Vec::new(),
+        }
+    }
+
+    fn advance(&mut self, secs: u64) {
+        self.tai += secs;
+        self.now += Duration::from_secs(secs);
+    }
+
+    fn take(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.log)
+    }
+}
+
+impl Effects for World {
+    fn now(&mut self) -> (Tai64n, Instant) {
+        (
+            Tai64n {
+                secs: self.tai,
+                nanos: 500,
+            },
+            self.now,
+        )
+    }
+    fn control_script(&mut self, c: u8) -> bool {
+        self.log.push(format!("control/{}", c as char));
+        self.handles.contains(&c)
+    }
+    fn signal(&mut self, pid: i32, sig: Signal) {
+        self.log.push(format!("kill {pid} {sig:?}"));
+    }
+    fn start(&mut self, which: Which, program: Program) -> i32 {
+        self.next_pid += 1;
+        self.log
+            .push(format!("start {which:?} {program:?} = {}", self.next_pid));
+        self.next_pid
+    }
+    fn write_status(&mut self, which: Which, _: &Status, stat: &str, with_pid: bool) -> bool {
+        let pid = if with_pid { " +pid" } else { "" };
+        self.log
+            .push(format!("status {which:?} {}{pid}", stat.trim_end()));
+        with_pid
+    }
+    fn finish_exists(&mut self) -> bool {
+        self.finish
+    }
+    fn close_log_pipe(&mut self) {
+        self.log.push("close log pipe".into());
+    }
+}
+
+fn machine(w: &mut World, with_log: bool) -> Machine {
+    let now = w.now();
+    Machine::new(
+        Service::new(Want::Up, now),
+        with_log.then(|| Service::new(Want::Up, now)),
+    )
+}
+
+#[test]
+fn start_up_starts_log_then_main() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, true);
+    m.start_due(&mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "start Log Run = 101",
+            "status Log run +pid",
+            "control/u",
+            "start Main Run = 102",
+            "status Main run +pid",
+        ]
+    );
+}
+
+#[test]
+fn down_sends_term_then_cont_and_runs_control_d() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    w.take();
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main run, want down",
+            "control/t",
+            "kill 101 SIGTERM",
+            "status Main run, got TERM, want down",
+            "kill 101 SIGCONT",
+            "control/d",
+        ]
+    );
+    m.reaped(101, 15, &mut w);
+    assert_eq!(w.take(), ["status Main down +pid"]);
+    m.start_due(&mut w);
+    assert!(w.take().is_empty(), "want down: no restart");
+}
+
+#[test]
+fn control_t_that_handles_suppresses_term() {
+    let mut w = World::new();
+    w.handles.push(b't');
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    w.take();
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main run, want down",
+            "control/t",
+            "kill 101 SIGCONT",
+            "control/d"
+        ]
+    );
+}
+
+#[test]
+fn term_with_want_up_sends_no_cont() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    w.take();
+    m.command(Which::Main, b't', &mut w);
+    assert_eq!(
+        w.take(),
+        ["control/t", "kill 101 SIGTERM", "status Main run, got TERM"]
+    );
+}
+
+#[test]
+fn quick_exit_is_throttled_for_one_second() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    m.reaped(101, 3 << 8, &mut w);
+    w.take();
+    let deadline = m.start_due(&mut w).expect("throttled");
+    assert!(w.take().is_empty(), "no start inside the throttle");
+    assert_eq!(deadline, w.now + THROTTLE);
+    // `u` inside the throttle does not bypass it.
+    m.command(Which::Main, b'u', &mut w);
+    assert_eq!(w.take(), ["status Main down"]);
+    w.advance(1);
+    m.start_due(&mut w);
+    assert_eq!(
+        w.take(),
+        ["control/u", "start Main Run = 102", "status Main run +pid"]
+    );
+}
+
+#[test]
+fn slow_exit_restarts_at_once() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    w.advance(5);
+    m.reaped(101, 9, &mut w);
+    w.take();
+    assert_eq!(m.start_due(&mut w), None);
+    assert_eq!(
+        w.take(),
+        ["control/u", "start Main Run = 102", "status Main run +pid"]
+    );
+}
+
+#[test]
+fn finish_gets_the_wait_status_and_keeps_the_time() {
+    let mut w = World::new();
+    w.finish = true;
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    let started = m.main.changed;
+    w.advance(3);
+    m.reaped(101, 6 | 0x80, &mut w);
+    assert_eq!(m.main.state, State::Finish);
+    m.start_due(&mut w);
+    assert_eq!(m.main.changed, started, "finish does not change the time");
+    let log = w.take();
+    assert_eq!(
+        &log[log.len() - 2..],
+        ["start Main Finish(134) = 102", "status Main finish +pid"]
+    );
+    m.reaped(102, 0, &mut w);
+    assert_eq!(m.main.state, State::Down);
+}
+
+#[test]
+fn kill_during_finish_runs_finish_again() {
+    let mut w = World::new();
+    w.finish = true;
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    m.command(Which::Main, b'd', &mut w);
+    m.reaped(101, 15, &mut w);
+    m.start_due(&mut w);
+    w.take();
+    m.command(Which::Main, b'k', &mut w);
+    assert!(
+        w.take().is_empty(),
+        "k does nothing to finish and writes no status"
+    );
+    assert_eq!(m.main.state, State::Down);
+    m.reaped(102, 7 << 8, &mut w);
+    m.start_due(&mut w);
+    let log = w.take();
+    assert_eq!(log.last().unwrap(), "status Main finish, want down +pid");
+    assert!(
+        log.contains(&"start Main Finish(1792) = 103".to_string()),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn pause_flag_is_set_even_when_down() {
+    let mut w = World::new();
+    let now = w.now();
+    let mut m = Machine::new(Service::new(Want::Down, now), None);
+    m.command(Which::Main, b'p', &mut w);
+    assert_eq!(w.take(), ["status Main down, paused +pid"]);
+    m.command(Which::Main, b'o', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main down, paused",
+            "control/u",
+            "start Main Run = 101",
+            "status Main run, want down +pid"
+        ]
+    );
+}
+
+#[test]
+fn signals_only_while_running_and_control_scripts_only_for_main() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, true);
+    m.start_due(&mut w);
+    w.take();
+    for (c, sig) in [
+        (b'h', "SIGHUP"),
+        (b'a', "SIGALRM"),
+        (b'i', "SIGINT"),
+        (b'q', "SIGQUIT"),
+        (b'1', "SIGUSR1"),
+        (b'2', "SIGUSR2"),
+    ] {
+        m.command(Which::Main, c, &mut w);
+        assert_eq!(
+            w.take(),
+            [format!("control/{}", c as char), format!("kill 102 {sig}")]
+        );
+        m.command(Which::Log, c, &mut w);
+        assert_eq!(w.take(), [format!("kill 101 {sig}")]);
+    }
+    m.command(Which::Log, b'x', &mut w);
+    assert!(w.take().is_empty(), "x is ignored by the log");
+}
+
+#[test]
+fn exit_stops_main_then_closes_the_log_pipe() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, true);
+    m.start_due(&mut w);
+    w.take();
+    m.command(Which::Main, b'x', &mut w);
+    assert!(!m.exit_step(&mut w));
+    m.reaped(102, 15, &mut w);
+    w.take();
+    assert!(!m.exit_step(&mut w));
+    assert_eq!(w.take(), ["status Log run, want exit", "close log pipe"]);
+    assert!(!m.exit_step(&mut w), "waits for the log");
+    m.reaped(101, 0, &mut w);
+    assert!(m.exit_step(&mut w));
+}
+
+#[test]
+fn down_is_resent_and_once_starts_while_down() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    m.command(Which::Main, b'o', &mut w);
+    w.take();
+    // `o` while running: want down, no restart after it exits.
+    w.advance(2);
+    m.reaped(101, 0, &mut w);
+    assert_eq!(m.start_due(&mut w), None);
+    assert_eq!(w.take(), ["status Main down +pid"]);
+}
+
+#[test]
+fn forgotten_pids_are_ignored() {
+    let mut w = World::new();
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    w.take();
+    m.reaped(4242, 0, &mut w);
+    assert!(w.take().is_empty());
+    assert_eq!(m.main.pid, 101);
+}

@@ -1,0 +1,376 @@
+//! runsv: supervises one service directory (and its log service) exactly as
+//! runit 2.1.2's runsv does. See spec/runsv.md and spec/supervise.md.
+//!
+//! [`machine`] decides; this module is the I/O shell: start-up, the poll
+//! loop, processes, FIFOs and files.
+//!
+//! One deliberate difference in mechanism, not in what clients see: runit
+//! throttles a service that ran for less than a second with a blocking
+//! `sleep(1)` that freezes the whole supervisor. Here the restart is deferred by
+//! a deadline in the poll loop instead, so the service restarts at the same
+//! moment, while commands, signals and the other service are still served.
+
+pub mod machine;
+
+use crate::fifo;
+use crate::lock;
+use crate::msg::{self, Voice};
+use crate::poll;
+use crate::proc;
+use crate::sig::Signals;
+use crate::spawn::Spawn;
+use crate::status::{self, Status, Want};
+use crate::svdir;
+use crate::sys;
+use crate::tai::Tai64n;
+use machine::{Effects, Machine, Program, Service, Which};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::stat::Mode;
+use nix::unistd::Pid;
+use std::ffi::OsString;
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+const EXIT_FATAL: i32 = msg::EXIT_TEMPORARY;
+/// How long runsv waits before retrying a failed fork.
+const FORK_RETRY: Duration = Duration::from_secs(5);
+/// A descriptor number that is never open: what a child gets as its log pipe
+/// end once runsv has closed the pipe on exit (runit's quirk 7).
+const CLOSED_FD: RawFd = -2;
+
+/// The descriptors runsv holds for one service's `supervise/` directory.
+/// Only `control_rd` is ever read; the others are held open for their effect
+/// (the lock, a writer so the FIFO never reports EOF, a reader on `ok`).
+#[derive(Default)]
+#[allow(dead_code)]
+struct SuperviseFds {
+    control_rd: Option<OwnedFd>,
+    control_wr: Option<OwnedFd>,
+    ok: Option<OwnedFd>,
+    lock: Option<File>,
+}
+
+/// The I/O side: everything [`Machine`] asks for goes through here.
+struct Shell {
+    voice: Voice,
+    has_log: bool,
+    /// The pipe from the main service's stdout to the log's stdin.
+    logpipe: Option<(OwnedFd, OwnedFd)>,
+}
+
+/// Entry point: `runsv dir`.
+pub fn main(args: Vec<OsString>) -> i32 {
+    sys::restore_sigpipe();
+    let argv0 = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "runsv".into());
+    if args.len() != 2 {
+        msg::usage(&argv0, " dir", 1);
+    }
+    let voice = Voice::new(format!("runsv {}: ", args[1].to_string_lossy()));
+    run(voice, &args[1])
+}
+
+/// runsv's start-up sequence, in runit's order (supervise.md §2), then the loop.
+fn run(voice: Voice, dir: &OsString) -> i32 {
+    let mut signals = match Signals::new(&[Signal::SIGCHLD, Signal::SIGTERM]) {
+        Ok(s) => s,
+        Err(e) => voice.fatal_err(&["unable to create selfpipe"], e, EXIT_FATAL),
+    };
+    if let Err(e) = nix::unistd::chdir(dir.as_os_str()) {
+        voice.fatal_err(&["unable to change to directory"], e, EXIT_FATAL);
+    }
+    let now = (Tai64n::now(), Instant::now());
+    let want = |down_file: &str| {
+        if svdir::exists(down_file) {
+            Want::Down
+        } else {
+            Want::Up
+        }
+    };
+    let main = Service::new(want("down"), now);
+    let mut log = None;
+    let mut logpipe = None;
+    match svdir::log_dir() {
+        Ok(true) => {
+            log = Some(Service::new(want("log/down"), now));
+            match nix::unistd::pipe2(OFlag::O_CLOEXEC) {
+                Ok(p) => logpipe = Some(p),
+                Err(e) => voice.fatal_err(&["unable to create log pipe"], e, EXIT_FATAL),
+            }
+        }
+        Ok(false) => {}
+        Err(svdir::LogDirError::NotADirectory) => voice.warn(&["./log: not a directory."]),
+        Err(svdir::LogDirError::Stat(e)) => voice.warn_err(&["unable to stat() ./log: "], e),
+    }
+    let has_log = log.is_some();
+    let mut shell = Shell {
+        voice,
+        has_log,
+        logpipe,
+    };
+    let mut machine = Machine::new(main, log);
+
+    let mut main_fds = shell.open_supervise(Which::Main);
+    let mut log_fds = has_log.then(|| shell.open_supervise(Which::Log));
+    shell.open_control(Which::Main, &mut main_fds);
+    machine.update(Which::Main, &mut shell);
+    if let Some(fds) = log_fds.as_mut() {
+        shell.open_control(Which::Log, fds);
+        machine.update(Which::Log, &mut shell);
+    }
+    shell.open_ok(Which::Main, &mut main_fds);
+    if let Some(fds) = log_fds.as_mut() {
+        shell.open_ok(Which::Log, fds);
+    }
+
+    // The main loop, in runit's order (runsv.md §3).
+    loop {
+        let deadline = machine.start_due(&mut shell);
+        let mut fds: Vec<BorrowedFd> = vec![signals.as_fd()];
+        fds.extend(main_fds.control_rd.as_ref().map(|f| f.as_fd()));
+        fds.extend(
+            log_fds
+                .as_ref()
+                .and_then(|l| l.control_rd.as_ref())
+                .map(|f| f.as_fd()),
+        );
+        poll::readable(&fds, deadline);
+
+        let term = signals.drain().contains(&Signal::SIGTERM);
+        while let Some(r) = proc::reap_one() {
+            machine.reaped(r.pid, r.wstatus, &mut shell);
+        }
+        if let Some(c) = main_fds.control_rd.as_ref().and_then(fifo::read_byte) {
+            machine.command(Which::Main, c, &mut shell);
+        }
+        if let Some(c) = log_fds
+            .as_ref()
+            .and_then(|l| l.control_rd.as_ref())
+            .and_then(fifo::read_byte)
+        {
+            machine.command(Which::Log, c, &mut shell);
+        }
+        if term {
+            machine.command(Which::Main, b'x', &mut shell);
+        }
+        if machine.exit_step(&mut shell) {
+            return 0;
+        }
+    }
+}
+
+fn dir_of(which: Which) -> &'static str {
+    match which {
+        Which::Main => "supervise/",
+        Which::Log => "log/supervise/",
+    }
+}
+
+impl Shell {
+    fn fatal(&self, parts: &[&str], e: Errno) -> ! {
+        self.voice.fatal_err(parts, e, EXIT_FATAL)
+    }
+
+    /// Makes or resolves `supervise` (the symlink case included) and takes its lock:
+    /// non-blocking for the main service, blocking for the log (runit's choice).
+    fn open_supervise(&self, which: Which) -> SuperviseFds {
+        let (path, base) = match which {
+            Which::Main => ("supervise", ""),
+            Which::Log => ("log/supervise", "log/"),
+        };
+        if nix::unistd::mkdir(path, Mode::from_bits_truncate(0o700)).is_err() {
+            match nix::fcntl::readlink(path) {
+                Ok(target) => {
+                    if target.len() >= 256 {
+                        self.voice.fatal(
+                            &["unable to readlink ./", path, ": name too long"],
+                            EXIT_FATAL,
+                        );
+                    }
+                    // A relative target is relative to the directory holding the link.
+                    let absolute = target.as_encoded_bytes().first() == Some(&b'/');
+                    let mut full = OsString::from(if absolute { "" } else { base });
+                    full.push(&target);
+                    // Only the last component is created: no mkdir -p, as runit.
+                    let _ = nix::unistd::mkdir(full.as_os_str(), Mode::from_bits_truncate(0o700));
+                }
+                Err(Errno::ENOENT) | Err(Errno::EINVAL) => {}
+                Err(e) => self.fatal(&["unable to readlink ./", path], e),
+            }
+        }
+        let lock_path = format!("{path}/lock");
+        let file = match lock::open_lockfile(&lock_path) {
+            Ok(f) => f,
+            Err(e) => self.fatal(&["unable to open ", &lock_path], e),
+        };
+        let locked = match which {
+            Which::Main => lock::try_exclusive(&file),
+            Which::Log => lock::exclusive(&file),
+        };
+        if let Err(e) = locked {
+            self.fatal(&["unable to lock ", &lock_path], e);
+        }
+        SuperviseFds {
+            lock: Some(file),
+            ..SuperviseFds::default()
+        }
+    }
+
+    /// Creates the control FIFO and holds both of its ends open, so that
+    /// clients never block and runsv never sees EOF.
+    fn open_control(&self, which: Which, fds: &mut SuperviseFds) {
+        let path = format!("{}control", dir_of(which));
+        let _ = fifo::make(&path);
+        match fifo::is_fifo(&path) {
+            Ok(true) => {}
+            Ok(false) => self
+                .voice
+                .fatal(&[&path, " exists but is not a fifo"], EXIT_FATAL),
+            Err(e) => self.fatal(&["unable to stat ", &path], e),
+        }
+        let open = |access| {
+            fifo::open(&path, access).unwrap_or_else(|e| self.fatal(&["unable to open ", &path], e))
+        };
+        fds.control_rd = Some(open(OFlag::O_RDONLY));
+        fds.control_wr = Some(open(OFlag::O_WRONLY));
+    }
+
+    /// Creates `ok` and holds it open for reading, never reading it: clients
+    /// open it for writing to learn that runsv is alive. Opened last.
+    fn open_ok(&self, which: Which, fds: &mut SuperviseFds) {
+        let path = format!("{}ok", dir_of(which));
+        let _ = fifo::make(&path);
+        match fifo::open(&path, OFlag::O_RDONLY) {
+            Ok(fd) => fds.ok = Some(fd),
+            Err(e) => self.fatal(&["unable to read ", &path], e),
+        }
+    }
+
+    /// The log pipe end `end` (0 read, 1 write), or a never-open number once closed.
+    fn logpipe_fd(&self, end: usize) -> RawFd {
+        match (&self.logpipe, end) {
+            (Some((r, _)), 0) => r.as_raw_fd(),
+            (Some((_, w)), _) => w.as_raw_fd(),
+            (None, _) => CLOSED_FD,
+        }
+    }
+
+    /// Points the child's stdout at the log pipe when there is a log service.
+    fn with_log_stdout(&self, spawn: Spawn, what: &str) -> Spawn {
+        if !self.has_log {
+            return spawn;
+        }
+        spawn
+            .fd(self.logpipe_fd(1), 1)
+            .on_fd_error(self.voice.fatal_prefix_bytes(&[what]))
+    }
+
+    /// What to execute for a start of `which`.
+    fn plan(&self, which: Which, program: Program) -> Result<Spawn, Errno> {
+        let fatal = |what: &str| self.voice.fatal_prefix_bytes(&[what]);
+        Ok(match (which, program) {
+            (Which::Log, _) => Spawn::new("./run", &["./run"])?
+                .fd(self.logpipe_fd(0), 0)
+                .on_fd_error(fatal("unable to setup filedescriptor for ./log/run"))
+                .chdir("./log", fatal("unable to change directory to ./log"))?
+                .on_exec_error(fatal("unable to start log/./run"), EXIT_FATAL),
+            (Which::Main, Program::Finish(w)) => {
+                let (code, sig) = proc::finish_args(w);
+                let s = Spawn::new("./finish", &["./finish", &code, &sig])?;
+                self.with_log_stdout(s, "unable to setup filedescriptor for ./finish")
+                    .on_exec_error(fatal("unable to start ./finish"), EXIT_FATAL)
+            }
+            (Which::Main, Program::Run) => {
+                let s = Spawn::new("./run", &["./run"])?;
+                self.with_log_stdout(s, "unable to setup filedescriptor for ./run")
+                    .on_exec_error(fatal("unable to start ./run"), EXIT_FATAL)
+            }
+        })
+    }
+}
+
+impl Effects for Shell {
+    fn now(&mut self) -> (Tai64n, Instant) {
+        (Tai64n::now(), Instant::now())
+    }
+
+    /// Runs `control/<c>` if it is executable; true when it "handled" the
+    /// command (`wstatus >> 8 == 0`, a kill by signal included).
+    fn control_script(&mut self, c: u8) -> bool {
+        let path = format!("control/{}", c as char);
+        match svdir::executable(&path) {
+            Ok(true) => {}
+            Ok(false) | Err(Errno::ENOENT) => return false,
+            Err(e) => {
+                self.voice.warn_err(&["unable to stat ", &path], e);
+                return false;
+            }
+        }
+        let Ok(spawn) = Spawn::new(&path, &[&path]) else {
+            return false;
+        };
+        let spawn = self
+            .with_log_stdout(spawn, &format!("unable to setup stdout for {path}"))
+            .on_exec_error(
+                self.voice.fatal_prefix_bytes(&["unable to run control/?"]),
+                EXIT_FATAL,
+            );
+        let pid = match spawn.start() {
+            Ok(pid) => pid,
+            Err(e) => {
+                self.voice.warn_err(&["unable to fork for ", &path], e);
+                return false;
+            }
+        };
+        match proc::wait_for(pid) {
+            Ok(w) => (w >> 8) == 0,
+            Err(e) => {
+                self.voice
+                    .warn_err(&["unable to wait for child ", &path], e);
+                false
+            }
+        }
+    }
+
+    fn signal(&mut self, pid: i32, sig: Signal) {
+        let _ = kill(Pid::from_raw(pid), sig);
+    }
+
+    fn start(&mut self, which: Which, program: Program) -> i32 {
+        loop {
+            let started = self.plan(which, program).and_then(|s| s.start());
+            match started {
+                Ok(pid) => return pid.as_raw(),
+                Err(e) => {
+                    self.voice.warn_err(&["unable to fork, sleeping"], e);
+                    std::thread::sleep(FORK_RETRY);
+                }
+            }
+        }
+    }
+
+    fn write_status(&mut self, which: Which, record: &Status, stat: &str, with_pid: bool) -> bool {
+        let pid = with_pid.then_some(record.pid);
+        let outcome = status::write_files(dir_of(which), pid, stat, &record.encode());
+        for w in &outcome.warnings {
+            match w.errno {
+                Some(e) => self.voice.warn_err(&[&w.text], e),
+                None => self.voice.warn(&[&w.text]),
+            }
+        }
+        outcome.pid_written
+    }
+
+    fn finish_exists(&mut self) -> bool {
+        svdir::readable("finish")
+    }
+
+    fn close_log_pipe(&mut self) {
+        self.logpipe = None;
+    }
+}
