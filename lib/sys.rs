@@ -49,20 +49,16 @@ pub struct ChildPlan<'a> {
     pub fail_code: i32,
 }
 
-/// Signals whose disposition the suite may have changed; the child gets them
-/// back at default (SIGPIPE because of the Rust runtime).
-const RESET_SIGNALS: [libc::c_int; 6] = [
-    libc::SIGPIPE,
-    libc::SIGCHLD,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGALRM,
-    libc::SIGINT,
-];
+/// Signals set back to default in every child. Only SIGPIPE: the Rust runtime
+/// ignores it, and an ignored disposition survives exec. Everything the suite
+/// handles is blocked and read from a signalfd (the mask is emptied below), and
+/// caught signals are reset by exec itself, so any other signal the child
+/// finds ignored was ignored by whoever started us, and runit passes those on.
+const RESET_SIGNALS: [libc::c_int; 1] = [libc::SIGPIPE];
 
 /// Forks and, in the child, carries out `plan` and execs. Returns the child's
-/// pid to the parent. The child starts with an empty signal mask and default
-/// dispositions for every signal the suite handles.
+/// pid to the parent. The child starts with an empty signal mask and SIGPIPE
+/// at its default action.
 pub fn fork_exec(plan: &ChildPlan) -> Result<Pid, Errno> {
     // SAFETY: the process is single-threaded (every supervisor is), so the
     // child owns a consistent copy of the address space. After fork the child

@@ -297,3 +297,34 @@ fn sigterm_with_a_stubborn_service_waits() {
         .unwrap();
     wait_for("runsv exits", || !alive(p.pid()));
 }
+
+#[test]
+fn dispositions_ignored_by_the_parent_pass_through_like_runit() {
+    // runit passes on what it inherited ignored (nohup's SIGHUP, a background
+    // job's SIGINT), except that our children never get SIGPIPE ignored.
+    let d = TestDir::new("passthrough");
+    let s = d.join("s");
+    fs::create_dir_all(&s).unwrap();
+    script(s.join("run"), "#!/bin/sh\nexec sleep 1000\n");
+    let mut cmd = clean_command("/bin/sh");
+    cmd.args([
+        "-c",
+        &format!("trap '' HUP INT PIPE; exec {} s", ours("runsv").display()),
+    ])
+    .current_dir(&d.path);
+    let _p = Proc::start(cmd);
+    wait_for("running", || {
+        state_pid(&s).is_some_and(|(st, pid)| st == 1 && pid != 0)
+    });
+    let pid = state_pid(&s).unwrap().1;
+    wait_for("exec'd sleep", || {
+        fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep")
+    });
+    let ign = u64::from_str_radix(&proc_field(pid, "SigIgn"), 16).unwrap();
+    let bit = |sig: i32| 1u64 << (sig - 1);
+    assert_eq!(
+        ign & (bit(libc::SIGHUP) | bit(libc::SIGINT)),
+        bit(libc::SIGHUP) | bit(libc::SIGINT)
+    );
+    assert_eq!(ign & bit(libc::SIGPIPE), 0);
+}
