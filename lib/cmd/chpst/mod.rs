@@ -43,8 +43,17 @@ impl Names {
     }
 }
 
+/// The entry for a program started through Rust's runtime: undoes its
+/// SIGPIPE change first.
 pub fn main(args: Vec<OsString>) -> i32 {
     crate::sys::restore_sigpipe();
+    main_as_inherited(args)
+}
+
+/// The entry for bin/chpst, which skips Rust's runtime set-up: nothing to
+/// undo, and an ignored SIGPIPE or a closed descriptor passes through to the
+/// program exactly as with runit.
+pub fn main_as_inherited(args: Vec<OsString>) -> i32 {
     let argv0 = args
         .first()
         .cloned()
