@@ -71,9 +71,8 @@ impl Pair {
 fn untagged(mut out: Out) -> Out {
     out.0 = out
         .0
-        .lines()
+        .split_inclusive('\n')
         .filter(|l| !l.starts_with("RUNIT_RS_TEST_TAG="))
-        .map(|l| format!("{l}\n"))
         .collect();
     out
 }
