@@ -419,6 +419,14 @@ fn change_root_then_look_up_names_inside() {
         &["-/", bare.to_str().unwrap(), "-u", "nobody", "/bin/id"],
     );
     assert_eq!(out.2, 111, "{out:?}");
+    // A passwd file but no group file: the group lookup fails.
+    fs::create_dir(bare.join("etc")).unwrap();
+    fs::write(bare.join("etc/passwd"), "inside:x:4242:4343::/:/bin/sh\n").unwrap();
+    let b = bare.to_str().unwrap();
+    let out = p.same_args("no group file", &t.path, &["-/", b, "-u", "inside:ingrp", "/bin/id"]);
+    assert_eq!(out.2, 111, "{out:?}");
+    let out = p.same_args("user only", &t.path, &["-/", b, "-u", "inside", "/bin/id"]);
+    assert_eq!(out.0, "uid=4242(inside) gid=4343 groups=4343\n");
 }
 
 #[test]
@@ -516,6 +524,7 @@ fn missing_programs() {
     };
     fs::create_dir(t.join("adir")).unwrap();
     symlink("/bin/true", t.join("truelink")).unwrap();
+    common::script(t.join("noshebang"), "echo no interpreter line\n");
     let cases: &[(&[&str], &str)] = &[
         (
             &["no-such-program"],
@@ -538,6 +547,7 @@ fn missing_programs() {
             "chpst: fatal: unable to run: adir: file does not exist\n",
         ),
         (&[""], ""),
+        (&["./noshebang"], "chpst: fatal: unable to run: ./noshebang: exec format error\n"),
     ];
     for (args, msg) in cases {
         let out = p.same_args(&format!("{args:?}"), &t.path, args);
@@ -665,4 +675,15 @@ fn everything_together() {
         "{}",
         out.0
     );
+}
+
+#[test]
+fn every_option_is_in_the_manual() {
+    let page = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/chpst.8")).unwrap();
+    for c in "u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vP012V".chars().filter(|&c| c != ':') {
+        assert!(page.contains(&format!("\\-{c}")), "-{c} is not in man/chpst.8");
+    }
+    for name in ["setuidgid", "envuidgid", "envdir", "pgrphack", "setlock", "softlimit"] {
+        assert!(page.contains(name), "{name} is not in man/chpst.8");
+    }
 }
