@@ -351,7 +351,10 @@ fn change_root_then_look_up_names_inside() {
                 "passwd",
                 "root:x:0:0::/:/bin/sh\ninside:x:4242:4343::/:/bin/sh\n",
             ),
-            ("group", "root:x:0:\ningrp:x:4444:\nother:x:4545:\n"),
+            (
+                "group",
+                "root:x:0:\ningrp:x:4444:inside\nother:x:4545:root,inside\n",
+            ),
         ],
     );
     let r = root.to_str().unwrap();
@@ -365,6 +368,13 @@ fn change_root_then_look_up_names_inside() {
         let out = p.same_args(spec, &t.path, &["-/", r, "-u", spec, "/bin/id"]);
         assert_eq!(out.2, 0, "{spec}: {out:?}");
     }
+    // Membership listed in the group file is not used.
+    let out = p.same_args(
+        "member of two groups",
+        &t.path,
+        &["-/", r, "-u", "inside", "/bin/id"],
+    );
+    assert_eq!(out.0, "uid=4242(inside) gid=4343 groups=4343\n");
     let out = p.same_args(
         "-U inside",
         &t.path,
@@ -423,7 +433,11 @@ fn change_root_then_look_up_names_inside() {
     fs::create_dir(bare.join("etc")).unwrap();
     fs::write(bare.join("etc/passwd"), "inside:x:4242:4343::/:/bin/sh\n").unwrap();
     let b = bare.to_str().unwrap();
-    let out = p.same_args("no group file", &t.path, &["-/", b, "-u", "inside:ingrp", "/bin/id"]);
+    let out = p.same_args(
+        "no group file",
+        &t.path,
+        &["-/", b, "-u", "inside:ingrp", "/bin/id"],
+    );
     assert_eq!(out.2, 111, "{out:?}");
     let out = p.same_args("user only", &t.path, &["-/", b, "-u", "inside", "/bin/id"]);
     assert_eq!(out.0, "uid=4242(inside) gid=4343 groups=4343\n");
@@ -547,7 +561,10 @@ fn missing_programs() {
             "chpst: fatal: unable to run: adir: file does not exist\n",
         ),
         (&[""], ""),
-        (&["./noshebang"], "chpst: fatal: unable to run: ./noshebang: exec format error\n"),
+        (
+            &["./noshebang"],
+            "chpst: fatal: unable to run: ./noshebang: exec format error\n",
+        ),
     ];
     for (args, msg) in cases {
         let out = p.same_args(&format!("{args:?}"), &t.path, args);
@@ -680,10 +697,23 @@ fn everything_together() {
 #[test]
 fn every_option_is_in_the_manual() {
     let page = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/chpst.8")).unwrap();
-    for c in "u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vP012V".chars().filter(|&c| c != ':') {
-        assert!(page.contains(&format!("\\-{c}")), "-{c} is not in man/chpst.8");
+    for c in "u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vP012V"
+        .chars()
+        .filter(|&c| c != ':')
+    {
+        assert!(
+            page.contains(&format!("\\-{c}")),
+            "-{c} is not in man/chpst.8"
+        );
     }
-    for name in ["setuidgid", "envuidgid", "envdir", "pgrphack", "setlock", "softlimit"] {
+    for name in [
+        "setuidgid",
+        "envuidgid",
+        "envdir",
+        "pgrphack",
+        "setlock",
+        "softlimit",
+    ] {
         assert!(page.contains(name), "{name} is not in man/chpst.8");
     }
 }
