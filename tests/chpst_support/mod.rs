@@ -8,6 +8,7 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// What a scenario printed: stdout, stderr, exit code.
 pub type Out = (String, String, i32);
@@ -37,7 +38,7 @@ impl Pair {
     pub fn new(t: &TestDir, name: &str, test: &str) -> Option<Pair> {
         let theirs = theirs_or_skip("chpst", test)?;
         Some(Pair {
-            ours: link(t, "ours", name, &ours("chpst")),
+            ours: link(t, "ours", name, shared_copy()),
             theirs: link(t, "theirs", name, &theirs),
         })
     }
@@ -75,6 +76,52 @@ fn untagged(mut out: Out) -> Out {
         .filter(|l| !l.starts_with("RUNIT_RS_TEST_TAG="))
         .collect();
     out
+}
+
+/// One copy of our chpst per test process, outside the build tree, so that
+/// tests dropping to nobody can run it wherever the build tree is. Other
+/// test threads fork meanwhile and may briefly hold the copy's write
+/// descriptor (ETXTBSY): the copy is run until it runs once before use.
+pub fn shared_copy() -> &'static Path {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let base = std::env::temp_dir().join("runit-rs-tests");
+        remove_stale_copies(&base);
+        let dir = base.join(format!("chpst-bin-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        open_up(dir.parent().unwrap(), 0o755);
+        open_up(&dir, 0o755);
+        let p = dir.join("chpst");
+        fs::copy(ours("chpst"), &p).unwrap();
+        open_up(&p, 0o755);
+        let runs = || {
+            Command::new(&p)
+                .arg("true")
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        assert!(
+            common::wait_until(common::DEADLINE, runs),
+            "the copy of chpst never ran"
+        );
+        p
+    })
+}
+
+/// Copies left by test processes that are gone.
+fn remove_stale_copies(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("chpst-bin-") else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// `t/<side>/<name>` -> `target`.
