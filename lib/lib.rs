@@ -3,8 +3,10 @@
 #![deny(unsafe_code)]
 pub mod cli;
 pub mod cmd;
+pub mod envdir;
 pub mod errstr;
 pub mod fifo;
+pub mod limits;
 pub mod lock;
 pub mod msg;
 pub mod poll;
@@ -15,3 +17,4 @@ pub mod status;
 pub mod svdir;
 pub mod sys;
 pub mod tai;
+pub mod uidgid;

@@ -33,3 +33,15 @@ pub fn try_exclusive(file: &File) -> Result<(), Errno> {
 pub fn exclusive(file: &File) -> Result<(), Errno> {
     FileExt::lock_exclusive(file).map_err(errno_of)
 }
+
+/// Like [`open_lockfile`], for any path (chpst's `-l`/`-L` and setlock take
+/// names that need not be UTF-8).
+pub fn open_lockfile_path(path: &std::path::Path) -> Result<File, Errno> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(errno_of)
+}

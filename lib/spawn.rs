@@ -141,6 +141,33 @@ pub fn search_candidates(name: &OsStr, path_var: Option<&OsStr>) -> Result<Vec<C
         .collect()
 }
 
+/// Replaces the current process (no fork) with `name`, found like execvp
+/// through `path_var`, with `argv` and exactly the environment `env`. Only
+/// returns on failure, with the errno runit would report: ENOENT moves on,
+/// EACCES/EPERM/EISDIR are remembered and the search goes on, anything else
+/// ends it (chpst and its personalities).
+pub fn exec_replace(
+    name: &OsStr,
+    path_var: Option<&OsStr>,
+    argv: &[CString],
+    env: &[CString],
+) -> Errno {
+    let candidates = match search_candidates(name, path_var) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let mut remembered = Errno::ENOENT;
+    for path in &candidates {
+        let Err(e) = nix::unistd::execve(path, argv, env);
+        match e {
+            Errno::ENOENT => {}
+            Errno::EACCES | Errno::EPERM | Errno::EISDIR => remembered = e,
+            other => return other,
+        }
+    }
+    remembered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

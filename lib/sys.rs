@@ -152,3 +152,39 @@ pub fn pointer_array(strings: &[CString]) -> Vec<*const c_char> {
     v.push(std::ptr::null());
     v
 }
+
+/// nice(2): adds `inc` to the nice value. runit treats -1 as a failure only
+/// when errno was set, since -1 is also a valid new nice value.
+pub fn nice(inc: i32) -> Result<(), Errno> {
+    Errno::clear();
+    // SAFETY: nice takes a plain integer and touches no memory of ours.
+    let r = unsafe { libc::nice(inc) };
+    if r == -1 && Errno::last_raw() != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// The process's environment exactly as the C library holds it (`environ`),
+/// entries in order, including any without `=`: std's `vars_os` would drop
+/// or reshape those, and chpst must pass them on untouched.
+pub fn environ_entries() -> Vec<Vec<u8>> {
+    extern "C" {
+        static environ: *const *const c_char;
+    }
+    let mut out = Vec::new();
+    // SAFETY: the process never modifies its environment (no set_var), so
+    // `environ` is a stable null-terminated array of NUL-terminated strings
+    // for the duration of this read.
+    unsafe {
+        let mut p = environ;
+        if p.is_null() {
+            return out;
+        }
+        while !(*p).is_null() {
+            out.push(CStr::from_ptr(*p).to_bytes().to_vec());
+            p = p.add(1);
+        }
+    }
+    out
+}
