@@ -1,0 +1,408 @@
+//! One run of sv over its services: the current directory dance, reading a
+//! status record, printing it, sending control bytes, and runit's diagnostics
+//! with the exit-code count they carry (spec/sv.md §2, §4, §6).
+
+use super::out::Out;
+use crate::errstr;
+use crate::fifo;
+use crate::status::STATUS_LEN;
+use crate::svdir;
+use crate::tai::Tai64n;
+use nix::errno::Errno;
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+
+/// Which pass resolves a name: the waiting pass ignores the trailing-slash rule.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    Send,
+    Wait,
+}
+
+/// Result of reading a status record (runit's -1 / 0 / 1).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Got {
+    /// A warning was printed.
+    Error,
+    /// runsv is not running (an `ok:` or `fail:` line was printed).
+    NotRunning,
+    Record,
+}
+
+pub struct Sv {
+    pub out: Out,
+    /// Failures counted for the exit code.
+    pub rc: u32,
+    pub lsb: bool,
+    pub svdir: OsString,
+    /// The command bytes; the first decides `ok:` vs `fail:` for a dead runsv.
+    pub acts: Vec<u8>,
+    /// When sv started (seconds of the TAI64 label are what runit compares).
+    pub start: Tai64n,
+    /// Seconds used to print ages; refreshed after every wait.
+    pub now: u64,
+    /// The raw record; a short read overwrites only its first bytes (runit).
+    pub record: [u8; STATUS_LEN],
+    /// The service as typed, for every message.
+    pub svc: Vec<u8>,
+    /// The name used by the status-reading diagnostics (`svc` or `svc/log`).
+    pub who: Vec<u8>,
+    /// When set (JSON output), diagnostics for stdout are kept here as
+    /// `<message>[: <errtext>]` instead of being printed; they still count.
+    pub capture: Option<Vec<u8>>,
+    curdir: OwnedFd,
+}
+
+impl Sv {
+    pub fn new(lsb: bool, svdir: OsString, curdir: OwnedFd) -> Sv {
+        let start = Tai64n::now();
+        Sv {
+            out: Out::default(),
+            rc: 0,
+            lsb,
+            svdir,
+            acts: Vec::new(),
+            start,
+            now: start.secs,
+            record: [0; STATUS_LEN],
+            svc: Vec::new(),
+            who: Vec::new(),
+            capture: None,
+            curdir,
+        }
+    }
+
+    /// The exit code for a fatal error in this mode.
+    pub fn fatal_code(&self) -> i32 {
+        if self.lsb {
+            151
+        } else {
+            100
+        }
+    }
+
+    /// Writes out stdout and exits with `code`.
+    pub fn exit(&mut self, code: i32) -> ! {
+        self.out.flush();
+        std::process::exit(code)
+    }
+
+    /// `fatal: <what>: <err>` on stderr and exit.
+    pub fn fatal(&mut self, what: &str, e: Errno) -> ! {
+        self.out
+            .err(&[b"fatal: ", what.as_bytes(), b": ", errstr::of(e).as_bytes()]);
+        let code = self.fatal_code();
+        self.exit(code)
+    }
+
+    /// Changes into the service directory `name` (spec/sv.md §2). On failure
+    /// prints the `fail:` line and returns false.
+    pub fn enter(&mut self, name: &[u8], pass: Pass) -> bool {
+        self.svc = name.to_vec();
+        self.who = name.to_vec();
+        let relative = matches!(name.first(), Some(b'/') | Some(b'.'))
+            || name.is_empty()
+            || (pass == Pass::Send && name.last() == Some(&b'/'));
+        let r = if relative {
+            nix::unistd::chdir(name)
+        } else {
+            nix::unistd::chdir(self.svdir.as_os_str()).and_then(|_| nix::unistd::chdir(name))
+        };
+        match r {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail("unable to change to service directory", e);
+                false
+            }
+        }
+    }
+
+    /// Back to the directory sv started in.
+    pub fn leave(&mut self) {
+        if let Err(e) = nix::unistd::fchdir(self.curdir.as_raw_fd()) {
+            self.fatal("unable to change to original directory", e);
+        }
+    }
+
+    fn line(&mut self, prefix: &[u8], msg: &[u8], e: Option<Errno>) {
+        if let Some(c) = self.capture.as_mut() {
+            c.clear();
+            c.extend_from_slice(msg);
+            if let Some(e) = e {
+                c.extend_from_slice(b": ");
+                c.extend_from_slice(errstr::of(e).as_bytes());
+            }
+            return;
+        }
+        let who = std::mem::take(&mut self.who);
+        self.out.put(prefix);
+        self.out.put(&who);
+        self.out.put(b": ");
+        self.out.put(msg);
+        if let Some(e) = e {
+            self.out.put(b": ");
+            self.out.put(errstr::of(e).as_bytes());
+        }
+        self.out.put(b"\n");
+        self.who = who;
+    }
+
+    pub fn fail(&mut self, msg: &str, e: Errno) {
+        self.rc += 1;
+        self.line(b"fail: ", msg.as_bytes(), Some(e));
+    }
+
+    pub fn failx(&mut self, msg: &str) {
+        self.rc += 1;
+        self.line(b"fail: ", msg.as_bytes(), None);
+    }
+
+    pub fn warn(&mut self, msg: &str, e: Errno) {
+        self.rc += 1;
+        self.line(b"warning: ", msg.as_bytes(), Some(e));
+    }
+
+    pub fn warnx(&mut self, msg: &str) {
+        self.rc += 1;
+        self.line(b"warning: ", msg.as_bytes(), None);
+    }
+
+    pub fn ok(&mut self, msg: &str) {
+        self.line(b"ok: ", msg.as_bytes(), None);
+    }
+
+    /// A warning about `<svc>/<file>` on stderr (down and check problems).
+    pub fn stderr_warning(&mut self, what: &str, file: &str, e: Errno) {
+        let svc = std::mem::take(&mut self.svc);
+        self.out.err(&[
+            b"warning: ",
+            what.as_bytes(),
+            &svc,
+            b"/",
+            file.as_bytes(),
+            b": ",
+            errstr::of(e).as_bytes(),
+        ]);
+        self.svc = svc;
+    }
+
+    /// Reads `supervise/status` after checking that runsv is alive (§4.1).
+    pub fn get_status(&mut self) -> Got {
+        match fifo::open_writer("supervise/ok") {
+            Ok(fd) => drop(fd),
+            Err(Errno::ENXIO) => {
+                if self.acts.first() == Some(&b'x') {
+                    self.ok("runsv not running");
+                } else {
+                    self.failx("runsv not running");
+                }
+                return Got::NotRunning;
+            }
+            Err(e) => {
+                self.warn("unable to open supervise/ok", e);
+                return Got::Error;
+            }
+        }
+        let fd = match open_read("supervise/status") {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.warn("unable to open supervise/status", e);
+                return Got::Error;
+            }
+        };
+        let r = read_once(fd, &mut self.record);
+        match r {
+            Ok(n) if n == STATUS_LEN => Got::Record,
+            Ok(_) => {
+                self.warnx("unable to read supervise/status: bad format");
+                Got::Error
+            }
+            Err(e) => {
+                self.warn("unable to read supervise/status", e);
+                Got::Error
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        u32::from_le_bytes([
+            self.record[12],
+            self.record[13],
+            self.record[14],
+            self.record[15],
+        ])
+    }
+
+    pub fn record_secs(&self) -> u64 {
+        let mut s = [0u8; 8];
+        s.copy_from_slice(&self.record[..8]);
+        u64::from_be_bytes(s)
+    }
+
+    /// Prints the status text of the record under `label` (§6.1). Returns 0
+    /// when `down` could not be examined (nothing printed), 1 with a pid, 2
+    /// without.
+    pub fn print_status(&mut self, label: &[u8]) -> u8 {
+        let normally_up = match svdir::down_file("down") {
+            Ok(exists) => !exists,
+            Err(e) => {
+                self.stderr_warning("unable to stat ", "down", e);
+                return 0;
+            }
+        };
+        let pid = self.pid();
+        let b = self.record;
+        self.out.put(match b[19] {
+            0 => b"down: ",
+            1 => b"run: ",
+            2 => b"finish: ",
+            _ => b"",
+        });
+        self.out.put(label);
+        self.out.put(b": ");
+        if b[19] != 0 {
+            self.out.put(b"(pid ");
+            self.out.num(u64::from(pid));
+            self.out.put(b") ");
+        }
+        self.out.num(self.now.saturating_sub(self.record_secs()));
+        self.out.put(b"s");
+        let up = pid != 0;
+        if up && !normally_up {
+            self.out.put(b", normally down");
+        }
+        if !up && normally_up {
+            self.out.put(b", normally up");
+        }
+        if up && b[16] != 0 {
+            self.out.put(b", paused");
+        }
+        if !up && b[17] == b'u' {
+            self.out.put(b", want up");
+        }
+        if up && b[17] == b'd' {
+            self.out.put(b", want down");
+        }
+        if up && b[18] != 0 {
+            self.out.put(b", got TERM");
+        }
+        if up {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// Sends `bytes` to `supervise/control` unless already wanted (§4).
+    /// -1: dropped (message printed); 0: nothing sent; 1: sent.
+    pub fn control(&mut self, bytes: &[u8]) -> i32 {
+        if self.get_status() != Got::Record {
+            return -1;
+        }
+        if self.record[17] == bytes[0] && (bytes[0] != b'd' || self.record[18] == 1) {
+            return 0;
+        }
+        let fd = match fifo::open_writer("supervise/control") {
+            Ok(fd) => fd,
+            Err(Errno::ENXIO) => {
+                if bytes[0] == b'x' {
+                    self.ok("runsv not running");
+                } else {
+                    self.failx("runsv not running");
+                }
+                return -1;
+            }
+            Err(e) => {
+                self.warn("unable to open supervise/control", e);
+                return -1;
+            }
+        };
+        match nix::unistd::write(&fd, bytes) {
+            Ok(n) if n == bytes.len() => 1,
+            Ok(_) => {
+                self.warn("unable to write to supervise/control", Errno::last());
+                -1
+            }
+            Err(e) => {
+                self.warn("unable to write to supervise/control", e);
+                -1
+            }
+        }
+    }
+
+    /// The `status` command for the current service (§6.2). In LSB mode it
+    /// may end the program with the init-script exit code.
+    pub fn status(&mut self) {
+        match self.get_status() {
+            Got::Error if self.lsb => self.exit(4),
+            Got::Record => {}
+            _ => return,
+        }
+        let svc = self.svc.clone();
+        let mut shown = self.print_status(&svc);
+        match nix::unistd::chdir("log") {
+            Err(Errno::ENOENT) => self.out.put(b"\n"),
+            Err(e) => {
+                self.out.put(b"; ");
+                self.who = log_name(&svc);
+                self.warn("unable to change directory", e);
+            }
+            Ok(()) => {
+                self.out.put(b"; ");
+                self.who = log_name(&svc);
+                // runit prints whatever the buffer holds unless runsv is not
+                // running: after a failed read that is the main record.
+                if self.get_status() != Got::NotRunning {
+                    shown = self.print_status(b"log");
+                    self.out.put(b"\n");
+                }
+            }
+        }
+        self.who = svc;
+        self.out.flush();
+        if self.lsb {
+            self.exit(match shown {
+                0 => 4,
+                1 => 0,
+                _ => 3,
+            });
+        }
+    }
+}
+
+fn log_name(svc: &[u8]) -> Vec<u8> {
+    let mut v = svc.to_vec();
+    v.extend_from_slice(b"/log");
+    v
+}
+
+/// runit's `open_read`: read-only, non-blocking (and close-on-exec).
+pub fn open_read(path: &str) -> Result<OwnedFd, Errno> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map(OwnedFd::from)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+}
+
+/// One read(2) into the front of `buf`, as runit does it.
+fn read_once(fd: OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        match nix::unistd::read(fd.as_raw_fd(), buf) {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Basename of argv[0]: the text after the last `/`.
+pub fn basename(arg0: &std::ffi::OsStr) -> Vec<u8> {
+    let b = arg0.as_bytes();
+    match b.iter().rposition(|&c| c == b'/') {
+        Some(i) => b[i + 1..].to_vec(),
+        None => b.to_vec(),
+    }
+}
