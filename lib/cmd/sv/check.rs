@@ -20,9 +20,6 @@ pub enum Done {
 /// What a round of checks learned about when it is worth looking again.
 #[derive(Default, Clone, Copy)]
 pub struct Hints {
-    /// A `check` script was run and said "not yet": its answer can change
-    /// without any status write, so it must be asked again.
-    pub script_failed: bool,
     /// Waiting for runsv to exit, which no file change announces.
     pub exit_wait: bool,
 }
@@ -47,15 +44,12 @@ impl Sv {
                     hints.exit_wait = true;
                     false
                 }
-                b'u' => pid != 0 && b[19] == 1 && self.script_passes(hints),
+                b'u' => pid != 0 && b[19] == 1 && self.script_passes(),
                 b'd' => pid == 0 && b[19] == 0,
-                b'C' => pid == 0 || self.script_passes(hints),
+                b'C' => pid == 0 || self.script_passes(),
                 b't' | b'k' => {
                     (pid == 0 && b[17] == b'd')
-                        || (start <= status_secs
-                            && pid != 0
-                            && b[18] == 0
-                            && self.script_passes(hints))
+                        || (start <= status_secs && pid != 0 && b[18] == 0 && self.script_passes())
                 }
                 b'o' => !(pid == 0 && start > status_secs) && !(pid != 0 && b[17] != b'd'),
                 b'p' => pid == 0 || b[16] != 0,
@@ -73,12 +67,13 @@ impl Sv {
         Done::Yes
     }
 
-    fn script_passes(&mut self, hints: &mut Hints) -> bool {
-        let passes = self.run_check_script();
-        if !passes {
-            hints.script_failed = true;
+    /// The check script's verdict. Between runit's moments a service without
+    /// a script passes, and one with a script waits for the next moment.
+    fn script_passes(&mut self) -> bool {
+        if !self.scripts_now {
+            return nix::sys::stat::stat("check") == Err(Errno::ENOENT);
         }
-        passes
+        self.run_check_script()
     }
 
     /// Runs `./check` in the service directory with stdout closed; it passes

@@ -1,8 +1,9 @@
-//! `sv --json status NAME...`: one JSON object per line and service, with the
-//! facts of runit's status line, for programs. `--json` must be the very
-//! first argument; runit rejects it there (`illegal option -- -`), so no
-//! command line that runit accepts changes meaning. Exit codes are those of
-//! `status`, in both modes.
+//! `sv json NAME...`: one JSON object per line and service, with the facts of
+//! runit's status line, for programs. runit answers every command word that
+//! starts with `j` with its usage message, so no command line that runit
+//! accepts changes meaning. (A `--json` option would not do: runit's getopt
+//! takes any word starting with `--` as `--`, so `sv --json status x` is a
+//! valid runit command.) Exit codes are those of `status`, in both modes.
 //!
 //! `{"service":"s1","state":"run","pid":123,"seconds":41,"normally":"up",
 //!   "paused":false,"want":"up","got_term":false,"log":null}`

@@ -2,7 +2,7 @@
 //! does (spec/sv.md): the same commands, output lines, streams and exit codes,
 //! in normal mode and in the LSB init-script mode used when it is called by
 //! another name. Waits end as soon as the wanted state is reached (wait.rs).
-//! `--json` as the very first argument is our addition (json.rs).
+//! The command `json` is our addition (json.rs).
 
 mod check;
 mod json;
@@ -28,6 +28,8 @@ pub struct Plan {
     /// Bytes for `supervise/control`; None for `status` and `check`.
     send: Option<Vec<u8>>,
     status: bool,
+    /// Status as JSON lines (our `json` command).
+    json: bool,
     /// The conditions checked while waiting (`C` for `check`).
     acts: Vec<u8>,
     wait: bool,
@@ -39,6 +41,7 @@ impl Plan {
         Some(Plan {
             send: Some(acts.to_vec()),
             status: false,
+            json: false,
             acts: acts.to_vec(),
             wait,
             kill,
@@ -58,6 +61,7 @@ pub fn plan(word: &[u8], verbose: bool, lsb: bool) -> Option<Plan> {
         b'c' if word == b"check" => Some(Plan {
             send: None,
             status: false,
+            json: false,
             acts: b"C".to_vec(),
             wait: true,
             kill: false,
@@ -72,11 +76,21 @@ pub fn plan(word: &[u8], verbose: bool, lsb: bool) -> Option<Plan> {
             _ => Some(Plan {
                 send: None,
                 status: true,
+                json: false,
                 acts: b"s".to_vec(),
                 wait: false,
                 kill: false,
             }),
         },
+        // No word starting with `j` means anything to runit (usage).
+        b'j' if word == b"json" => Some(Plan {
+            send: None,
+            status: true,
+            json: true,
+            acts: b"s".to_vec(),
+            wait: false,
+            kill: false,
+        }),
         b'r' => match word {
             b"restart" => Plan::send(b"tcu", true, false),
             b"reload" => Plan::send(b"h", true, false),
@@ -120,11 +134,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         name: String::from_utf8_lossy(&base).into_owned(),
         lsb: base != b"sv",
     };
-    let mut rest: &[OsString] = args.get(1..).unwrap_or(&[]);
-    let json = rest.first().is_some_and(|a| a == "--json");
-    if json {
-        rest = &rest[1..];
-    }
+    let rest = end_at_double_dash(args.get(1..).unwrap_or(&[]));
+    let rest = rest.as_slice();
     let svdir = std::env::var_os("SVDIR").unwrap_or_else(|| OsString::from(DEFAULT_SVDIR));
     let mut secs =
         std::env::var_os("SVWAIT").map_or(DEFAULT_WAIT, |v| getopt::scan_ulong(v.as_bytes()).0);
@@ -185,30 +196,45 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let Some(plan) = plan(word.as_bytes(), verbose, mode.lsb) else {
         mode.usage()
     };
-    if json && !plan.status {
-        mode.usage();
-    }
     let mut sv = Sv::new(mode.lsb, svdir, curdir);
     sv.acts = plan.acts.clone();
-    run(&mut sv, &plan, services, json, secs, t0)
+    run(&mut sv, &plan, services, secs, t0)
+}
+
+/// runit's getopt ends the options at any word starting with `--` (`--json`
+/// included) and consumes it; cli::getopt knows only the bare `--`. Such a
+/// word in an option position is therefore replaced by `--`.
+fn end_at_double_dash(args: &[OsString]) -> Vec<OsString> {
+    let mut v = args.to_vec();
+    let mut i = 0;
+    while i < v.len() {
+        let w = v[i].as_bytes();
+        if w.len() < 2 || w[0] != b'-' {
+            break;
+        }
+        if w[1] == b'-' {
+            v[i] = OsString::from("--");
+            break;
+        }
+        // `-w` (possibly after flags) with nothing after it takes the next word.
+        let wants_next = w[1..]
+            .iter()
+            .position(|&c| c == b'w')
+            .is_some_and(|p| p + 2 == w.len());
+        i += if wants_next { 2 } else { 1 };
+    }
+    v
 }
 
 /// The two passes: act on every service, then wait for those still pending.
-fn run(
-    sv: &mut Sv,
-    plan: &Plan,
-    services: Vec<Vec<u8>>,
-    json: bool,
-    secs: u64,
-    t0: Instant,
-) -> i32 {
+fn run(sv: &mut Sv, plan: &Plan, services: Vec<Vec<u8>>, secs: u64, t0: Instant) -> i32 {
     let mut pending = Vec::new();
     for name in services {
         if !sv.enter(&name, Pass::Send) {
             sv.leave();
             continue;
         }
-        let keep = if json {
+        let keep = if plan.json {
             json::status(sv);
             true
         } else if plan.status {
@@ -287,5 +313,22 @@ mod tests {
         assert!(plan(b"stat", false, false).is_some_and(|p| p.status));
         assert!(plan(b"stat", false, true).is_none());
         assert!(plan(b"status", false, true).is_some_and(|p| p.status));
+        assert!(plan(b"json", false, true).is_some_and(|p| p.json));
+        assert!(plan(b"js", false, false).is_none());
+    }
+
+    #[test]
+    fn double_dash_words_end_options() {
+        let v = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            end_at_double_dash(&v(&["--json", "status"])),
+            v(&["--", "status"])
+        );
+        assert_eq!(
+            end_at_double_dash(&v(&["-w", "--x", "--y"])),
+            v(&["-w", "--x", "--"])
+        );
+        assert_eq!(end_at_double_dash(&v(&["-vw5", "--y"])), v(&["-vw5", "--"]));
+        assert_eq!(end_at_double_dash(&v(&["up", "--y"])), v(&["up", "--y"]));
     }
 }

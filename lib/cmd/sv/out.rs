@@ -14,13 +14,23 @@ const HIGH_WATER: usize = 64 * 1024;
 #[derive(Default)]
 pub struct Out {
     buf: Vec<u8>,
+    /// While set, nothing is written: stdout text and stderr lines are kept
+    /// in order in `held`, to be released later in runit's order.
+    hold: bool,
+    held: Vec<Chunk>,
+}
+
+/// Text for one stream, kept while holding.
+pub enum Chunk {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
 }
 
 impl Out {
     /// Appends to stdout.
     pub fn put(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= HIGH_WATER {
+        if self.buf.len() >= HIGH_WATER && !self.hold {
             self.flush();
         }
     }
@@ -34,6 +44,12 @@ impl Out {
     /// a closed descriptor loses the text; a closed pipe raises SIGPIPE, which
     /// (restored to its default) ends the program as it ends runit's sv.
     pub fn flush(&mut self) {
+        if self.hold {
+            if !self.buf.is_empty() {
+                self.held.push(Chunk::Stdout(std::mem::take(&mut self.buf)));
+            }
+            return;
+        }
         write_all(std::io::stdout().as_fd(), &self.buf);
         self.buf.clear();
     }
@@ -46,11 +62,41 @@ impl Out {
             line.extend_from_slice(p);
         }
         line.push(b'\n');
+        if self.hold {
+            self.held.push(Chunk::Stderr(line));
+            return;
+        }
         write_all(std::io::stderr().as_fd(), &line);
     }
 }
 
 /// Writes straight to the descriptor (no std buffering, no panic).
+impl Out {
+    /// Starts keeping output instead of writing it.
+    pub fn hold(&mut self) {
+        self.flush();
+        self.hold = true;
+    }
+
+    /// Stops keeping output and returns what was kept.
+    pub fn unhold(&mut self) -> Vec<Chunk> {
+        self.flush();
+        self.hold = false;
+        std::mem::take(&mut self.held)
+    }
+
+    /// Writes kept output, in the order it was made.
+    pub fn release(&mut self, chunks: Vec<Chunk>) {
+        self.flush();
+        for c in chunks {
+            match c {
+                Chunk::Stdout(b) => write_all(std::io::stdout().as_fd(), &b),
+                Chunk::Stderr(b) => write_all(std::io::stderr().as_fd(), &b),
+            }
+        }
+    }
+}
+
 fn write_all(fd: BorrowedFd, mut data: &[u8]) {
     while !data.is_empty() {
         match nix::unistd::write(fd, data) {

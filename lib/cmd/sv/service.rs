@@ -52,6 +52,9 @@ pub struct Sv {
     /// When set (JSON output), diagnostics for stdout are kept here as
     /// `<message>[: <errtext>]` instead of being printed; they still count.
     pub capture: Option<Vec<u8>>,
+    /// Whether a `check` script may run now: only at runit's moments, since
+    /// each run can be seen (it may write to stderr).
+    pub scripts_now: bool,
     curdir: OwnedFd,
 }
 
@@ -70,6 +73,7 @@ impl Sv {
             svc: Vec::new(),
             who: Vec::new(),
             capture: None,
+            scripts_now: true,
             curdir,
         }
     }

@@ -1,28 +1,33 @@
 //! The waiting pass (spec/sv.md §5), with runit's results but not its pace.
 //!
-//! runit looks every 420 ms. Here every service's `supervise/` directory is
-//! watched with inotify, and a round of checks runs as soon as runsv renames a
-//! new `status` into place. Two conditions announce themselves through no
-//! file and are polled instead: runsv's exit (the `ok` FIFO losing its reader)
-//! every 5 ms, and a `check` script that said "not yet", with a backoff from
-//! 10 ms. Services whose directory cannot be watched are polled every 10 ms.
+//! runit looks every 420 ms ("its moments": 0, 420 ms, 840 ms, ... after the
+//! start). Here every service's `supervise/` directory is watched with
+//! inotify, and the services are looked at again as soon as runsv renames a
+//! new `status` into place. runsv's exit (the `ok` FIFO losing its reader)
+//! announces itself through no file, so it is polled every 5 ms; services
+//! whose directory cannot be watched are polled every 10 ms.
 //!
-//! Timeouts are judged only at runit's own moments (420 ms, 840 ms, ... after
-//! the start), so a timeout is never reported later than runit would report
-//! it, and a service that runit would have seen ready at one of those moments
-//! is seen ready here too.
+//! What stays runit's:
+//! - timeouts are judged only at runit's moments, so none is reported later
+//!   than runit would report it;
+//! - `check` scripts run only at runit's moments (each run can be seen: it
+//!   may write to stderr), so a service with one keeps runit's pace;
+//! - output order: a service found done between two moments belongs to the
+//!   next moment, and its lines are held and written in runit's order
+//!   (moment, then argument order), so the bytes are the same.
 
 use super::check::{Done, Hints};
-use super::service::{Pass, Sv};
+use super::out::Chunk;
+use super::service::{Got, Pass, Sv};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use std::collections::BTreeMap;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-/// runit's pause between two rounds, and the grid its timeouts fall on.
+/// runit's pause between two rounds, and the grid its moments fall on.
 const ROUND: Duration = Duration::from_millis(420);
 const EXIT_POLL: Duration = Duration::from_millis(5);
 const UNWATCHED_POLL: Duration = Duration::from_millis(10);
-const SCRIPT_POLL_FIRST: Duration = Duration::from_millis(10);
 
 /// What one waiting pass needs to know about the command.
 pub struct Wait<'a> {
@@ -37,42 +42,63 @@ pub struct Wait<'a> {
 
 /// One service still being waited for.
 struct Pending {
+    /// Position in the argument list: runit prints in this order.
+    index: usize,
     name: Vec<u8>,
     /// None until a watch was tried; Some(false) when it could not be set.
     watched: Option<bool>,
 }
+
+/// Output held back, keyed by (runit's moment, argument position).
+type Held = BTreeMap<(u32, usize), Vec<Chunk>>;
 
 /// Waits for every service in `names` (those that survived the sending pass).
 pub fn wait_all(sv: &mut Sv, names: Vec<Vec<u8>>, w: &Wait) {
     let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok();
     let mut pending: Vec<Pending> = names
         .into_iter()
-        .map(|name| Pending {
+        .enumerate()
+        .map(|(index, name)| Pending {
+            index,
             name,
             watched: None,
         })
         .collect();
+    let mut held = Held::new();
     let mut tick: u32 = 0;
-    let mut script_poll = SCRIPT_POLL_FIRST;
-    let mut first = true;
     loop {
         let now = Instant::now();
         let at_tick = now >= w.t0 + ROUND * tick;
         // runit's first round sees an elapsed time of exactly zero.
-        let elapsed = if first {
+        let elapsed = if tick == 0 {
             0.0
         } else {
             (now - w.t0).as_secs_f64()
         };
-        first = false;
         let mut hints = Hints::default();
         let mut unwatched = false;
+        sv.scripts_now = at_tick;
         pending.retain_mut(|p| {
+            if at_tick {
+                release_before(sv, &mut held, (tick, p.index));
+            } else {
+                sv.out.hold();
+            }
             let keep = round_one(sv, p, w, inotify.as_ref(), at_tick, elapsed, &mut hints);
+            if !at_tick {
+                let chunks = sv.out.unhold();
+                if !chunks.is_empty() {
+                    held.insert((tick, p.index), chunks);
+                }
+            }
             unwatched |= keep && p.watched != Some(true);
             keep
         });
+        if at_tick {
+            release_before(sv, &mut held, (tick + 1, 0));
+        }
         if pending.is_empty() {
+            release_before(sv, &mut held, (u32::MAX, 0));
             return;
         }
         sv.out.flush();
@@ -86,12 +112,17 @@ pub fn wait_all(sv: &mut Sv, names: Vec<Vec<u8>>, w: &Wait) {
         if unwatched {
             next = next.min(now + UNWATCHED_POLL);
         }
-        if hints.script_failed {
-            next = next.min(now + script_poll);
-            script_poll = (script_poll * 2).min(ROUND);
-        }
         sleep_until_change(inotify.as_ref(), next);
         sv.now = crate::tai::Tai64n::now().secs;
+    }
+}
+
+/// Writes held output whose key comes before `key`.
+fn release_before(sv: &mut Sv, held: &mut Held, key: (u32, usize)) {
+    let later = held.split_off(&key);
+    let due = std::mem::replace(held, later);
+    for (_, chunks) in due {
+        sv.out.release(chunks);
     }
 }
 
@@ -126,7 +157,7 @@ fn round_one(
 /// runit's `timeout:`/`kill:` line, and the `k` for the force-* commands.
 fn time_out(sv: &mut Sv, kill: bool) {
     sv.out.put(if kill { b"kill: " } else { b"timeout: " });
-    if sv.get_status() == super::service::Got::Record {
+    if sv.get_status() == Got::Record {
         let svc = sv.svc.clone();
         sv.print_status(&svc);
         sv.rc += 1;
