@@ -55,6 +55,13 @@ pub fn status(sv: &mut Sv) {
     }
 }
 
+/// The line for a service whose directory could not be entered.
+pub fn failed(sv: &mut Sv, name: &[u8], text: &[u8]) {
+    let mut line = error_object(name, text);
+    line.push(b'\n');
+    sv.out.put(&line);
+}
+
 /// The object for the service in the cwd and, as for the text line, 0 when
 /// `down` could not be examined, 1 with a pid, 2 without; or why no record.
 fn object(sv: &mut Sv, name: &[u8]) -> (Vec<u8>, Result<u8, Got>) {

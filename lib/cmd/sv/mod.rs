@@ -230,7 +230,15 @@ fn end_at_double_dash(args: &[OsString]) -> Vec<OsString> {
 fn run(sv: &mut Sv, plan: &Plan, services: Vec<Vec<u8>>, secs: u64, t0: Instant) -> i32 {
     let mut pending = Vec::new();
     for name in services {
-        if !sv.enter(&name, Pass::Send) {
+        if plan.json {
+            sv.capture = Some(Vec::new());
+        }
+        let entered = sv.enter(&name, Pass::Send);
+        let failure = sv.capture.take();
+        if !entered {
+            if let (true, Some(text)) = (plan.json, failure) {
+                json::failed(sv, &name, &text);
+            }
             sv.leave();
             continue;
         }
