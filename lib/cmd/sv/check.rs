@@ -61,8 +61,7 @@ impl Sv {
             }
         }
         self.out.put(b"ok: ");
-        let svc = self.svc.clone();
-        self.print_status(&svc);
+        self.print_status(false);
         self.out.put(b"\n");
         Done::Yes
     }

@@ -56,6 +56,8 @@ pub struct Sv {
     /// each run can be seen (it may write to stderr).
     pub scripts_now: bool,
     curdir: OwnedFd,
+    /// Whether the cwd is not the original directory.
+    away: bool,
 }
 
 impl Sv {
@@ -75,6 +77,7 @@ impl Sv {
             capture: None,
             scripts_now: true,
             curdir,
+            away: false,
         }
     }
 
@@ -89,7 +92,8 @@ impl Sv {
 
     /// Writes out stdout and exits with `code`.
     pub fn exit(&mut self, code: i32) -> ! {
-        self.out.flush();
+        let held = self.out.unhold();
+        self.out.release(held);
         std::process::exit(code)
     }
 
@@ -104,14 +108,20 @@ impl Sv {
     /// Changes into the service directory `name` (spec/sv.md §2). On failure
     /// prints the `fail:` line and returns false.
     pub fn enter(&mut self, name: &[u8], pass: Pass) -> bool {
-        self.svc = name.to_vec();
-        self.who = name.to_vec();
+        self.svc.clear();
+        self.svc.extend_from_slice(name);
+        self.who.clear();
+        self.who.extend_from_slice(name);
         let relative = matches!(name.first(), Some(b'/') | Some(b'.'))
             || name.is_empty()
             || (pass == Pass::Send && name.last() == Some(&b'/'));
         let r = if relative {
+            self.home();
             nix::unistd::chdir(name)
+        } else if let Some(path) = self.under_svdir(name) {
+            nix::unistd::chdir(path.as_slice())
         } else {
+            self.home();
             nix::unistd::chdir(self.svdir.as_os_str()).and_then(|_| nix::unistd::chdir(name))
         };
         match r {
@@ -123,11 +133,37 @@ impl Sv {
         }
     }
 
-    /// Back to the directory sv started in.
+    /// `$SVDIR/name` as one absolute path, when `chdir` to it fails or
+    /// succeeds exactly as `chdir($SVDIR)` then `chdir(name)` would: SVDIR is
+    /// absolute and the whole fits in PATH_MAX. One system call instead of
+    /// two, and no need to be back in the original directory first.
+    fn under_svdir(&self, name: &[u8]) -> Option<Vec<u8>> {
+        let dir = self.svdir.as_bytes();
+        if dir.first() != Some(&b'/') || dir.len() + name.len() + 2 >= libc::PATH_MAX as usize {
+            return None;
+        }
+        let mut path = Vec::with_capacity(dir.len() + name.len() + 1);
+        path.extend_from_slice(dir);
+        path.push(b'/');
+        path.extend_from_slice(name);
+        Some(path)
+    }
+
+    /// Done with the current service. The way back to the original directory
+    /// is taken only when the next name needs it (see `home`).
     pub fn leave(&mut self) {
+        self.away = true;
+    }
+
+    /// Back to the directory sv started in, if not there.
+    pub fn home(&mut self) {
+        if !self.away {
+            return;
+        }
         if let Err(e) = nix::unistd::fchdir(self.curdir.as_raw_fd()) {
             self.fatal("unable to change to original directory", e);
         }
+        self.away = false;
     }
 
     fn line(&mut self, prefix: &[u8], msg: &[u8], e: Option<Errno>) {
@@ -245,10 +281,10 @@ impl Sv {
         u64::from_be_bytes(s)
     }
 
-    /// Prints the status text of the record under `label` (§6.1). Returns 0
-    /// when `down` could not be examined (nothing printed), 1 with a pid, 2
-    /// without.
-    pub fn print_status(&mut self, label: &[u8]) -> u8 {
+    /// Prints the status text of the record under the service's name, or
+    /// `log` (§6.1). Returns 0 when `down` could not be examined (nothing
+    /// printed), 1 with a pid, 2 without.
+    pub fn print_status(&mut self, log: bool) -> u8 {
         let normally_up = match svdir::down_file("down") {
             Ok(exists) => !exists,
             Err(e) => {
@@ -264,7 +300,11 @@ impl Sv {
             2 => b"finish: ",
             _ => b"",
         });
-        self.out.put(label);
+        if log {
+            self.out.put(b"log");
+        } else {
+            self.out.put(&self.svc);
+        }
         self.out.put(b": ");
         if b[19] != 0 {
             self.out.put(b"(pid ");
@@ -344,28 +384,27 @@ impl Sv {
             Got::Record => {}
             _ => return,
         }
-        let svc = self.svc.clone();
-        let mut shown = self.print_status(&svc);
+        let mut shown = self.print_status(false);
         match nix::unistd::chdir("log") {
             Err(Errno::ENOENT) => self.out.put(b"\n"),
             Err(e) => {
                 self.out.put(b"; ");
-                self.who = log_name(&svc);
+                self.who.extend_from_slice(b"/log");
                 self.warn("unable to change directory", e);
             }
             Ok(()) => {
                 self.out.put(b"; ");
-                self.who = log_name(&svc);
+                self.who.extend_from_slice(b"/log");
                 // runit prints whatever the buffer holds unless runsv is not
                 // running: after a failed read that is the main record.
                 if self.get_status() != Got::NotRunning {
-                    shown = self.print_status(b"log");
+                    shown = self.print_status(true);
                     self.out.put(b"\n");
                 }
             }
         }
-        self.who = svc;
-        self.out.flush();
+        let n = self.svc.len();
+        self.who.truncate(n);
         if self.lsb {
             self.exit(match shown {
                 0 => 4,
@@ -374,12 +413,6 @@ impl Sv {
             });
         }
     }
-}
-
-fn log_name(svc: &[u8]) -> Vec<u8> {
-    let mut v = svc.to_vec();
-    v.extend_from_slice(b"/log");
-    v
 }
 
 /// runit's `open_read`: read-only, non-blocking (and close-on-exec).

@@ -158,8 +158,7 @@ fn round_one(
 fn time_out(sv: &mut Sv, kill: bool) {
     sv.out.put(if kill { b"kill: " } else { b"timeout: " });
     if sv.get_status() == Got::Record {
-        let svc = sv.svc.clone();
-        sv.print_status(&svc);
+        sv.print_status(false);
         sv.rc += 1;
     }
     sv.out.put(b"\n");
