@@ -94,8 +94,9 @@ fn basic(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>> {
 
 fn usage(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>> {
     setup([a, b], |w| {
-        w.service("a", SLEEPER, false);
+        w.service("a", DEAF, false);
         w.supervise(runsv, "a");
+        w.wait_running("a");
     });
     vec![
         Step::Sv(&[], &[]),
@@ -232,6 +233,10 @@ fn check_script(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>
     });
     vec![
         Step::Sv(&["check", "k"], &[]),
+        // Started first, so that every one of runit's polls runs the script
+        // (whether the first poll sees the service up would be a race).
+        Step::Sv(&["up", "k"], &[]),
+        Step::Do(&|w: &World| w.wait_running("k")),
         Step::Sv(&["-w", "1", "start", "k"], &[]),
         Step::Sv(&["-w", "0", "check", "k"], &[]),
         Step::Do(&|w: &World| fs::write(w.path("k/ready"), "").unwrap()),
@@ -245,7 +250,7 @@ fn check_script(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>
 
 fn lsb(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>> {
     setup([a, b], |w| {
-        w.service("a", SLEEPER, false);
+        w.service("a", DEAF, false);
         w.service("b", SLEEPER, true);
         w.service("t", STUBBORN, false);
         w.supervise(runsv, "a");
