@@ -96,6 +96,7 @@ fn sv_wait_json() {
     w.supervise(&common::ours("runsv"), "a");
     w.supervise(&common::ours("runsv"), "b");
     w.wait_running("a");
+    w.wait_running("b/log");
     let (out, err, rc) = w.sv(&["json", "a", "b", "missing"], &[]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");

@@ -51,7 +51,7 @@ impl Sv {
                     (pid == 0 && b[17] == b'd')
                         || (start <= status_secs && pid != 0 && b[18] == 0 && self.script_passes())
                 }
-                b'o' => !(pid == 0 && start > status_secs) && !(pid != 0 && b[17] != b'd'),
+                b'o' => !((pid == 0 && start > status_secs) || (pid != 0 && b[17] != b'd')),
                 b'p' => pid == 0 || b[16] != 0,
                 b'c' => pid == 0 || b[16] == 0,
                 _ => true,

@@ -8,6 +8,7 @@ mod check;
 mod json;
 mod out;
 mod service;
+mod show;
 mod wait;
 
 use crate::cli::getopt::{self, Opt};

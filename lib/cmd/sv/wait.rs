@@ -185,7 +185,7 @@ fn sleep_until_change(inotify: Option<&Inotify>, deadline: Instant) {
         match inotify.read_events() {
             Ok(events) => {
                 let relevant = events.iter().any(|e| {
-                    e.name.as_deref().map_or(true, |n| n == "status")
+                    e.name.as_deref().is_none_or(|n| n == "status")
                         || e.mask.contains(AddWatchFlags::IN_Q_OVERFLOW)
                 });
                 if relevant {
