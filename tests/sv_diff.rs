@@ -45,6 +45,7 @@ fn basic(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>> {
         w.dead_service(runsv, "dead");
         w.wait_running("a");
         w.wait_running("b");
+        w.wait_running("b/log");
     });
     vec![
         Step::Sv(
@@ -258,6 +259,8 @@ fn lsb(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>> {
         w.supervise(runsv, "t");
         w.dead_service(runsv, "dead");
         w.wait_running("a");
+        w.wait_running("b");
+        w.wait_running("b/log");
         w.wait_running("t");
     });
     vec![
