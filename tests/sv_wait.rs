@@ -126,3 +126,42 @@ fn sv_wait_json() {
     // Anything else starting with `j` stays a usage error, as in runit.
     assert_eq!(w.sv(&["jx", "a"], &[]).2, 100);
 }
+
+#[test]
+fn sv_man_page_names_every_option_and_command() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/sv.8")).unwrap();
+    for word in [
+        "\\-v",
+        "\\-w",
+        "\\-V",
+        "status",
+        "up",
+        "down",
+        "once",
+        "pause",
+        "cont",
+        "hup",
+        "alarm",
+        "interrupt",
+        "quit",
+        "term",
+        "kill",
+        "exit",
+        "start",
+        "stop",
+        "reload",
+        "restart",
+        "shutdown",
+        "force-stop",
+        "force-reload",
+        "force-restart",
+        "force-shutdown",
+        "try-restart",
+        "check",
+        "json",
+        "SVDIR",
+        "SVWAIT",
+    ] {
+        assert!(page.contains(word), "man/sv.8 does not mention {word}");
+    }
+}
