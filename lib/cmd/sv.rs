@@ -1,5 +1,0 @@
-//! sv: not implemented yet.
-pub fn main(_args: Vec<std::ffi::OsString>) -> i32 {
-    crate::msg::line(&["sv: not implemented yet"]);
-    111
-}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Benchmarks our sv side by side with runit's (Debian's /usr/bin/sv), in the
+# same run and on the same services:
+#   1. `sv status` over 1, 100 and 1000 services (fake service directories
+#      with a valid supervise/status and an `ok` FIFO held open by one helper);
+#   2. wall time of `sv -w 10 stop`, `start` and `restart` on a real service
+#      (supervised by our runsv) that reacts within a few milliseconds.
+# Prints mean times and the ratio runit/ours (above 1: ours is faster).
+#
+# Usage: scripts/bench-sv.sh [ITERATIONS]   (release build is made first)
+#        BENCH_STATIC=1 scripts/bench-sv.sh  (also a statically linked sv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+iterations=${1:-20}
+theirs=/usr/bin/sv
+[ -x "$theirs" ] || { echo "runit's sv is not installed ($theirs)"; exit 1; }
+cargo build --release --bins -q
+ours=$PWD/target/release/sv
+runsv=$PWD/target/release/runsv
+# BENCH_STATIC=1 also measures a statically linked sv (no dynamic loader).
+static=
+if [ -n "${BENCH_STATIC:-}" ]; then
+  RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -q \
+    --target x86_64-unknown-linux-gnu --bin sv
+  static=$PWD/target/x86_64-unknown-linux-gnu/release/sv
+fi
+
+work=$(mktemp -d /tmp/bench-sv.XXXXXX)
+helper=
+supervisor=
+cleanup() {
+  [ -n "$helper" ] && kill "$helper" 2>/dev/null || true
+  [ -n "$supervisor" ] && SVDIR=$work/real "$ours" exit a >/dev/null 2>&1 || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+
+# pair_ms A B ARGS...: mean wall times (ms) of A ARGS and B ARGS over
+# $iterations runs, alternating the two so that load changes hit both alike.
+pair_ms() {
+  local a=$1 b=$2 ta=0 tb=0 s m e
+  shift 2
+  for ((i = 0; i < iterations; i++)); do
+    s=$(now_ns); "$a" "$@" >/dev/null; m=$(now_ns); "$b" "$@" >/dev/null; e=$(now_ns)
+    ta=$((ta + m - s)); tb=$((tb + e - m))
+  done
+  awk -v a=$ta -v b=$tb -v n="$iterations" 'BEGIN { printf "%.3f %.3f\n", a / n / 1e6, b / n / 1e6 }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# --- 1. status over many services -----------------------------------------
+# A record: running pid 4242 since the epoch, want up, state run.
+record() { printf '\x40\x00\x00\x00\x00\x00\x00\x0a\x00\x00\x00\x00\x92\x10\x00\x00\x00u\x00\x01'; }
+mkdir -p "$work/sv"
+for ((n = 0; n < 1000; n++)); do
+  d=$work/sv/s$n/supervise
+  mkdir -p "$d"
+  record >"$d/status"
+  mkfifo "$d/ok" "$d/control"
+done
+# One helper keeps every `ok` FIFO open for reading, as 1000 runsvs would.
+(
+  ulimit -n 4096
+  for ((n = 0; n < 1000; n++)); do exec {fd}<>"$work/sv/s$n/supervise/ok"; done
+  exec sleep 100000
+) &
+helper=$!
+until "$ours" status "$work/sv/s999" >/dev/null 2>&1; do sleep 0.01; done
+
+export SVDIR=$work/sv
+printf '%-28s %12s %12s %8s\n' "benchmark" "runit (ms)" "ours (ms)" "ratio"
+for count in 1 100 1000; do
+  names=()
+  for ((n = 0; n < count; n++)); do names+=("s$n"); done
+  read -r t o < <(pair_ms "$theirs" "$ours" status "${names[@]}")
+  printf '%-28s %12s %12s %8s\n' "status, $count services" "$t" "$o" "$(ratio "$t" "$o")"
+  if [ -n "$static" ]; then
+    read -r t o < <(pair_ms "$theirs" "$static" status "${names[@]}")
+    printf '%-28s %12s %12s %8s\n' "  (static build)" "$t" "$o" "$(ratio "$t" "$o")"
+  fi
+done
+
+# --- 2. waits on a real service ---------------------------------------------
+mkdir -p "$work/real/a"
+printf '#!/bin/sh\nexec sleep 1000\n' >"$work/real/a/run"
+chmod +x "$work/real/a/run"
+(cd "$work/real" && exec "$runsv" a) </dev/null >/dev/null 2>&1 &
+supervisor=$!
+export SVDIR=$work/real
+until "$ours" status a 2>/dev/null | grep -q '^run:'; do sleep 0.01; done
+
+# runsv delays a start that comes less than a second after the last one;
+# wait that out so that only sv's own waiting is measured.
+settle() { sleep 1.1; }
+one_ms() {
+  local start end
+  start=$(now_ns)
+  "$@" >/dev/null
+  end=$(now_ns)
+  awk -v t=$((end - start)) 'BEGIN { printf "%.3f", t / 1e6 }'
+}
+rounds=${WAIT_ROUNDS:-3}
+for cmd in stop start restart; do
+  tt=0 to=0
+  for ((r = 0; r < rounds; r++)); do
+    for who in theirs ours; do
+      prog=$theirs; [ "$who" = ours ] && prog=$ours
+      # Bring the service to the state the command starts from.
+      case $cmd in
+        start) "$ours" -w 10 stop a >/dev/null ;;
+        *) "$ours" -w 10 start a >/dev/null ;;
+      esac
+      settle
+      ms=$(one_ms "$prog" -w 10 "$cmd" a)
+      if [ "$who" = ours ]; then to=$(awk -v a="$to" -v b="$ms" 'BEGIN{print a+b}'); else tt=$(awk -v a="$tt" -v b="$ms" 'BEGIN{print a+b}'); fi
+    done
+  done
+  t=$(awk -v a="$tt" -v n="$rounds" 'BEGIN { printf "%.3f", a / n }')
+  o=$(awk -v a="$to" -v n="$rounds" 'BEGIN { printf "%.3f", a / n }')
+  printf '%-28s %12s %12s %8s\n' "sv -w 10 $cmd" "$t" "$o" "$(ratio "$t" "$o")"
+done
