@@ -1,5 +1,5 @@
 //! runit's getopt (spec/common.md §3): options only before the first operand;
-//! `--` ends them and is consumed; a lone `-` ends them and is kept; flags
+//! `--` (or any word starting with it) ends them and is consumed; a lone `-` ends them and is kept; flags
 //! cluster; an option's argument is the rest of the word or the next word.
 
 use std::ffi::{OsStr, OsString};
@@ -32,7 +32,9 @@ pub fn parse(args: &[OsString], spec: &str) -> (Vec<Opt>, usize) {
         if w.len() < 2 || w[0] != b'-' {
             break;
         }
-        if w == b"--" {
+        // Any word starting with `--` ends the options and is consumed
+        // (runit: `sv --json status x` is `sv status x`).
+        if w[1] == b'-' {
             i += 1;
             break;
         }
@@ -106,6 +108,11 @@ mod tests {
     #[test]
     fn dashes() {
         assert_eq!(parse(&args(&["--", "-v"]), "v").1, 1);
+        assert_eq!(parse(&args(&["--json", "status"]), "v").1, 1);
+        assert_eq!(
+            parse(&args(&["-v", "--x", "-v"]), "v"),
+            (vec![Opt::Flag(b'v', None)], 2)
+        );
         assert_eq!(parse(&args(&["-", "x"]), "v").1, 0);
         let (o, i) = parse(&args(&["-w", "-5", "x"]), "w:");
         assert_eq!(o, vec![Opt::Flag(b'w', Some("-5".into()))]);

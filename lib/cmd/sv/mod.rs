@@ -109,12 +109,12 @@ pub fn plan(word: &[u8], verbose: bool, lsb: bool) -> Option<Plan> {
 }
 
 /// The program's name as runit prints it, and its mode.
-struct Mode_ {
+struct Invocation {
     name: String,
     lsb: bool,
 }
 
-impl Mode_ {
+impl Invocation {
     fn usage(&self) -> ! {
         if self.lsb {
             crate::msg::usage(&self.name, " [-w sec] command", 2)
@@ -131,12 +131,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .cloned()
         .unwrap_or_else(|| OsString::from("sv"));
     let base = service::basename(&arg0);
-    let mode = Mode_ {
+    let mode = Invocation {
         name: String::from_utf8_lossy(&base).into_owned(),
         lsb: base != b"sv",
     };
-    let rest = end_at_double_dash(args.get(1..).unwrap_or(&[]));
-    let rest = rest.as_slice();
+    let rest = args.get(1..).unwrap_or(&[]);
     let svdir = std::env::var_os("SVDIR").unwrap_or_else(|| OsString::from(DEFAULT_SVDIR));
     let mut secs =
         std::env::var_os("SVWAIT").map_or(DEFAULT_WAIT, |v| getopt::scan_ulong(v.as_bytes()).0);
@@ -200,31 +199,6 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let mut sv = Sv::new(mode.lsb, svdir, curdir);
     sv.acts = plan.acts.clone();
     run(&mut sv, &plan, services, secs, t0)
-}
-
-/// runit's getopt ends the options at any word starting with `--` (`--json`
-/// included) and consumes it; cli::getopt knows only the bare `--`. Such a
-/// word in an option position is therefore replaced by `--`.
-fn end_at_double_dash(args: &[OsString]) -> Vec<OsString> {
-    let mut v = args.to_vec();
-    let mut i = 0;
-    while i < v.len() {
-        let w = v[i].as_bytes();
-        if w.len() < 2 || w[0] != b'-' {
-            break;
-        }
-        if w[1] == b'-' {
-            v[i] = OsString::from("--");
-            break;
-        }
-        // `-w` (possibly after flags) with nothing after it takes the next word.
-        let wants_next = w[1..]
-            .iter()
-            .position(|&c| c == b'w')
-            .is_some_and(|p| p + 2 == w.len());
-        i += if wants_next { 2 } else { 1 };
-    }
-    v
 }
 
 /// The two passes: act on every service, then wait for those still pending.
@@ -324,20 +298,5 @@ mod tests {
         assert!(plan(b"status", false, true).is_some_and(|p| p.status));
         assert!(plan(b"json", false, true).is_some_and(|p| p.json));
         assert!(plan(b"js", false, false).is_none());
-    }
-
-    #[test]
-    fn double_dash_words_end_options() {
-        let v = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
-        assert_eq!(
-            end_at_double_dash(&v(&["--json", "status"])),
-            v(&["--", "status"])
-        );
-        assert_eq!(
-            end_at_double_dash(&v(&["-w", "--x", "--y"])),
-            v(&["-w", "--x", "--"])
-        );
-        assert_eq!(end_at_double_dash(&v(&["-vw5", "--y"])), v(&["-vw5", "--"]));
-        assert_eq!(end_at_double_dash(&v(&["up", "--y"])), v(&["up", "--y"]));
     }
 }
