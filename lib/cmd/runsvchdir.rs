@@ -22,7 +22,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
     let Some(dir) = args.get(1) else {
-        msg::usage(&argv0, " dir\n", 1)
+        msg::usage(&argv0, " dir", 1)
     };
     let say = Fatal {
         prefix: format!("{argv0}: fatal: "),

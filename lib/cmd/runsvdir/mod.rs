@@ -58,7 +58,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
     let Some(opts) = args::parse(&args) else {
-        msg::usage(&argv0, " [-P] dir\n", 1)
+        msg::usage(&argv0, " [-P] dir", 1)
     };
     let dir_text = opts.dir.to_string_lossy().into_owned();
     let voice = Voice::new(format!("runsvdir {dir_text}: "));
