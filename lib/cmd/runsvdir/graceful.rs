@@ -5,13 +5,18 @@
 //! Each runsv is asked through its control FIFO to take its service down and
 //! then exit (`d`, `x`: what `sv force-stop` and SIGTERM to runsv do): the
 //! service gets TERM, its `finish` runs, then runsv closes the log pipe so the
-//! log service reads everything and exits on EOF, and runsv exits. Services
-//! still up after the grace time get `k`, one second later their log services
-//! too, and one second after that runsvdir gives up waiting. Nothing here
+//! log service reads everything and exits on EOF, and runsv exits. A service
+//! still up after the grace time gets SIGKILL (what `k` does; sent here to the
+//! pid in `supervise/status` rather than as `k`, because runsv's `k` marks the
+//! service down before it is reaped, and with want = exit runsv would then
+//! exit without running `finish`); one second later log services still up
+//! get SIGKILL too, and one second after that runsvdir gives up waiting and
+//! SIGKILLs the runsv processes left. Nothing here
 //! blocks: the main loop calls [`Stop::tick`] at each deadline and on every
 //! reaped child.
 
 use super::services::Services;
+use crate::status::{State, Status};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::io::Write;
@@ -65,11 +70,11 @@ impl Stop {
         }
         if now >= self.kill_main_at && !self.main_killed {
             self.main_killed = true;
-            broadcast(dir, services, "supervise/control");
+            kill_recorded(dir, services, "supervise/status");
         }
         if now >= self.kill_log_at && !self.log_killed {
             self.log_killed = true;
-            broadcast(dir, services, "log/supervise/control");
+            kill_recorded(dir, services, "log/supervise/status");
         }
         let next = if !self.main_killed {
             self.kill_main_at
@@ -89,10 +94,17 @@ impl Stop {
     }
 }
 
-/// `k` to `control` (relative to each service directory) of every running service.
-fn broadcast(dir: &Path, services: &Services, control: &str) {
+/// SIGKILL to the process recorded in `status` (relative to each service
+/// directory) of every service whose runsv is still running, unless down.
+fn kill_recorded(dir: &Path, services: &Services, status: &str) {
     for svc in services.iter().filter(|s| s.pid != 0) {
-        send(&dir.join(&svc.name).join(control), b"k");
+        let record = std::fs::read(dir.join(&svc.name).join(status)).ok();
+        let Some(st) = record.as_deref().and_then(Status::decode) else {
+            continue;
+        };
+        if st.pid != 0 && st.state != State::Down as u8 {
+            let _ = kill(Pid::from_raw(st.pid as i32), Signal::SIGKILL);
+        }
     }
 }
 
