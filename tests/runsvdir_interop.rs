@@ -122,3 +122,26 @@ fn failing_runsv_is_throttled() {
     assert!(read_text(&err)
         .starts_with("runsvdir sv: fatal: unable to start runsv a: file does not exist\n"));
 }
+
+/// runsvdir on a path through a `current` symlink (Debian's /etc/service)
+/// follows a switch of that link at once: the old set's runsv processes get
+/// TERM, the new set's start (runit: within ~5 s).
+#[test]
+fn switching_current_is_noticed_at_once() {
+    let t = TestDir::new("rsd-switch");
+    let sets = t.join("runsvdir");
+    service(&sets.join("one"), "a");
+    service(&sets.join("two"), "b");
+    std::os::unix::fs::symlink("one", sets.join("current")).unwrap();
+    std::os::unix::fs::symlink("runsvdir/current", t.join("service")).unwrap();
+    let (p, _err) = start(&ours_impl(), &t.path, &["service"]);
+    assert!(wait_names(p.pid(), &["a"]));
+    std::os::unix::fs::symlink("two", sets.join("current.new")).unwrap();
+    let switched = Instant::now();
+    fs::rename(sets.join("current.new"), sets.join("current")).unwrap();
+    assert!(wait_until(SLOW, || sets.join("b.started").exists()));
+    let took = switched.elapsed();
+    assert!(wait_names(p.pid(), &["b"]));
+    assert!(wait_until(SLOW, || !runsv_alive(&sets.join("one/a"))));
+    assert!(took < Duration::from_millis(1000), "{took:?}");
+}
