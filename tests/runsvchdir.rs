@@ -30,11 +30,20 @@ fn in_namespace(bin: &Path) -> (String, String, i32) {
         .into_iter()
         .find(|p| Path::new(p).is_dir())
         .unwrap();
-    let script = format!("mount -t tmpfs none {mount_on} || exit 98\nmkdir -p /etc/runit/runsvdir\n{SCENARIO}");
+    let script = format!(
+        "mount -t tmpfs none {mount_on} || exit 98\nmkdir -p /etc/runit/runsvdir\n{SCENARIO}"
+    );
     let mut c = clean_command("/usr/bin/unshare");
-    c.args(["--mount", "--propagation", "private", "/bin/sh", "-c", &script])
-        .env("B", bin)
-        .current_dir("/");
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        &script,
+    ])
+    .env("B", bin)
+    .current_dir("/");
     let (out, err, code) = text(&run(c));
     (out, err.replace(bin.to_str().unwrap(), "B"), code)
 }
@@ -47,8 +56,17 @@ fn runsvchdir_matches_runit() {
     }
     let ours = in_namespace(&ours("runsvchdir"));
     assert_ne!(ours.2, 98, "could not mount a scratch tmpfs: {}", ours.1);
-    assert!(ours.0.contains("runsvchdir: b: now current.\nrc=0\ncurrent -> b, previous -> a\n"), "{}", ours.0);
-    assert!(ours.1.contains("B: fatal: afilenot a directory.\n"), "{}", ours.1);
+    assert!(
+        ours.0
+            .contains("runsvchdir: b: now current.\nrc=0\ncurrent -> b, previous -> a\n"),
+        "{}",
+        ours.0
+    );
+    assert!(
+        ours.1.contains("B: fatal: afilenot a directory.\n"),
+        "{}",
+        ours.1
+    );
     let Some(theirs) = theirs_or_skip("runsvchdir", "runsvchdir_matches_runit") else {
         return;
     };

@@ -44,7 +44,8 @@ const SAFETY_NET: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(5);
 /// After a failed stat or chdir of the directory.
 const RETRY: Duration = Duration::from_secs(5);
-/// After a readdir that failed part way (runit's check flag: next second).
+/// After a readdir that failed part way or that found new services (runit's
+/// check flag: it scans again a second later).
 const RESCAN: Duration = Duration::from_secs(1);
 /// The readproctitle log's `.`.
 const DOT_EVERY: Duration = Duration::from_secs(900);

@@ -40,7 +40,8 @@ impl Service {
 /// What a scan found out that the main loop must act on.
 #[derive(Default)]
 pub struct ScanResult {
-    /// Scan again soon (readdir failed part way).
+    /// Scan again soon: readdir failed part way, or new services were
+    /// started (runit checks again a second later).
     pub retry: bool,
     /// The earliest moment a dead runsv may be started again.
     pub next_restart: Option<Instant>,
@@ -136,6 +137,7 @@ impl Services {
                 }
             };
             if meta.is_dir() {
+                result.retry |= !self.by_id.contains_key(&(meta.dev(), meta.ino()));
                 let due = self.found((meta.dev(), meta.ino()), &name, voice, now);
                 result.next_restart = earliest(result.next_restart, due);
             }
