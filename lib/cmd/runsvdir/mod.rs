@@ -260,7 +260,6 @@ impl Runsvdir {
         if result.retry {
             self.scan_at = Some(now + RESCAN);
         }
-        self.scan_at = earliest(self.scan_at, result.next_restart);
     }
 
     /// After a failed stat or chdir: try again later, as runit does at its

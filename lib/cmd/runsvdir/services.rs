@@ -14,9 +14,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 
-/// A runsv that died is started again no sooner than this after its last
-/// start, so one that fails at once does not spin (runit: about 5 s).
-pub const RESTART_DELAY: Duration = Duration::from_secs(1);
+/// A runsv that died is started again at the next scan. When it dies, a
+/// scan is arranged no sooner than this after its start: runit notices a
+/// death only at its next 5-second wake-up, so a runsv that keeps failing is
+/// retried about every 5 s there too, while one that ran for a while is
+/// restarted at once.
+pub const RESTART_DELAY: Duration = Duration::from_secs(5);
 
 type Id = (u64, u64);
 
@@ -31,20 +34,18 @@ pub struct Service {
 }
 
 impl Service {
-    /// When its runsv may be started (again).
+    /// When a scan should start its dead runsv again.
     fn restart_due(&self, now: Instant) -> Instant {
-        self.started.map_or(now, |t| t + RESTART_DELAY)
+        self.started.map_or(now, |t| (t + RESTART_DELAY).max(now))
     }
 }
 
 /// What a scan found out that the main loop must act on.
 #[derive(Default)]
 pub struct ScanResult {
-    /// Scan again soon: readdir failed part way, or new services were
-    /// started (runit checks again a second later).
+    /// Scan again soon: readdir failed part way, new services were started
+    /// (runit checks again a second later), or a fork failed.
     pub retry: bool,
-    /// The earliest moment a dead runsv may be started again.
-    pub next_restart: Option<Instant>,
 }
 
 pub struct Services {
@@ -96,7 +97,7 @@ impl Services {
     }
 
     /// One pass over the current directory (the service directory), with
-    /// runit's rules. `restarts` allows dead runsv processes to be started.
+    /// runit's rules: new services and dead runsv processes are started.
     pub fn scan(&mut self, voice: &Voice, dir: &str) -> ScanResult {
         let mut result = ScanResult::default();
         let entries = match std::fs::read_dir(".") {
@@ -138,17 +139,17 @@ impl Services {
             };
             if meta.is_dir() {
                 result.retry |= !self.by_id.contains_key(&(meta.dev(), meta.ino()));
-                let due = self.found((meta.dev(), meta.ino()), &name, voice, now);
-                result.next_restart = earliest(result.next_restart, due);
+                let forked = self.found((meta.dev(), meta.ino()), &name, voice, now);
+                result.retry |= !forked;
             }
         }
         self.remove_gone();
         result
     }
 
-    /// A directory entry that is a service directory. Returns a restart
-    /// moment if its runsv is dead and may not start yet.
-    fn found(&mut self, id: Id, name: &OsStr, voice: &Voice, now: Instant) -> Option<Instant> {
+    /// A directory entry that is a service directory: starts its runsv if
+    /// none is running. Returns false if a fork failed.
+    fn found(&mut self, id: Id, name: &OsStr, voice: &Voice, now: Instant) -> bool {
         let svc = self.by_id.entry(id).or_insert_with(|| Service {
             name: name.to_os_string(),
             pid: 0,
@@ -157,22 +158,18 @@ impl Services {
         });
         svc.gone = false;
         if svc.pid != 0 {
-            return None;
-        }
-        let due = svc.restart_due(now);
-        if due > now {
-            return Some(due);
+            return true;
         }
         svc.started = Some(now);
         match start_runsv(name, voice, self.new_session) {
             Ok(pid) => {
                 svc.pid = pid;
                 self.by_pid.insert(pid, id);
-                None
+                true
             }
             Err(e) => {
                 voice.warn_err(&["unable to fork for ", &name.to_string_lossy()], e);
-                Some(now + RESTART_DELAY)
+                false
             }
         }
     }
