@@ -352,3 +352,27 @@ fn log_argument_after_a_new_service() {
         "{obs:?}"
     );
 }
+
+/// A `dir` that is a file (chdir fails) or under a file (stat fails): the
+/// warning repeats about every second while the first scan is pending.
+#[test]
+fn unusable_dir_warnings_repeat() {
+    same(both(&impls("unusable_dir_warnings_repeat"), |imp| {
+        let t = TestDir::new("rsd-unusable");
+        fs::write(t.join("afile"), "").unwrap();
+        let mut obs = vec![];
+        for dir in ["afile", "afile/x"] {
+            let (p, err) = start(imp, &t.path, &[dir]);
+            let began = std::time::Instant::now();
+            assert!(wait_until(SLOW, || read_text(&err).lines().count() >= 3));
+            let took = began.elapsed();
+            drop(p);
+            obs.push(format!(
+                "three within 4 s: {}",
+                took < std::time::Duration::from_secs(4)
+            ));
+            obs.extend(distinct_lines(&read_text(&err)));
+        }
+        obs
+    }));
+}

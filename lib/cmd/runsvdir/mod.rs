@@ -42,7 +42,7 @@ use watch::Watch;
 const SAFETY_NET: Duration = Duration::from_secs(300);
 /// Without inotify: runit's poll interval.
 const POLL: Duration = Duration::from_secs(5);
-/// After a failed stat or chdir of the directory.
+/// After a failed stat or chdir of the directory, with no scan pending.
 const RETRY: Duration = Duration::from_secs(5);
 /// After a readdir that failed part way or that found new services (runit's
 /// check flag: it scans again a second later).
@@ -265,8 +265,14 @@ impl Runsvdir {
     /// After a failed stat or chdir: try again later, as runit does at its
     /// next wake-up (the warning repeats each time).
     fn retry_later(&mut self, now: Instant) {
-        self.stat_at = now + RETRY;
-        self.scan_at = self.scan_at.map(|t| t.max(now + RETRY));
+        // runit keeps its check flag, and its next wake-up comes in a second
+        // while a scan is pending (at start-up, say), in 5 s otherwise.
+        let pending = self.scan_at.is_some_and(|t| t <= now);
+        let wait = if pending { RESCAN } else { RETRY };
+        self.stat_at = now + wait;
+        if pending {
+            self.scan_at = Some(now + wait);
+        }
     }
 
     /// Debian's `.forced-rescan`: `@` and the TAI64N label, no newline.
