@@ -156,3 +156,22 @@ fn switching_current_is_noticed_at_once() {
     assert!(wait_until(SLOW, || !runsv_alive(&sets.join("one/a"))));
     assert!(took < Duration::from_millis(1000), "{took:?}");
 }
+
+/// A directory that does not exist yet is picked up as soon as it appears
+/// (runit: at its next retry, within a second or 5 s).
+#[test]
+fn missing_dir_is_picked_up_when_created() {
+    let t = TestDir::new("rsd-late-dir");
+    let (p, err) = start(&ours_impl(), &t.path, &["later"]);
+    assert!(wait_until(SLOW, || !read_text(&err).is_empty()));
+    // Right after a retry, so that the next one is a second away.
+    let n = read_text(&err).lines().count();
+    assert!(wait_until(SLOW, || read_text(&err).lines().count() > n));
+    service(&t.join("staging"), "a");
+    let created = Instant::now();
+    fs::rename(t.join("staging"), t.join("later")).unwrap();
+    assert!(wait_until(SLOW, || t.join("a.started").exists()));
+    let took = created.elapsed();
+    assert!(wait_names(p.pid(), &["a"]));
+    assert!(took < Duration::from_millis(500), "{took:?}");
+}

@@ -218,6 +218,13 @@ impl Runsvdir {
     fn check_dir(&mut self, now: Instant) {
         self.wall_stamp = wall_secs() + 1;
         self.stat_at = now + if self.watch.works() { SAFETY_NET } else { POLL };
+        if self.rewatch {
+            // Also when the directory is missing: the watch on its parent
+            // then reports its creation.
+            self.rewatch = false;
+            self.watched = None;
+            self.watch.rebuild(&self.dir);
+        }
         let meta = match std::fs::metadata(&self.dir) {
             Ok(m) => m,
             Err(e) => {
@@ -232,10 +239,11 @@ impl Runsvdir {
             }
         };
         let id = (meta.dev(), meta.ino());
-        if self.rewatch || self.watched != Some(id) {
-            self.rewatch = false;
+        if self.watched != Some(id) {
+            if self.watched.is_some() {
+                self.watch.rebuild(&self.dir);
+            }
             self.watched = Some(id);
-            self.watch.rebuild(&self.dir);
         }
         let stamp = (meta.mtime(), meta.mtime_nsec(), meta.dev(), meta.ino());
         let wanted =
