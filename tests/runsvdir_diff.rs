@@ -376,3 +376,40 @@ fn unusable_dir_warnings_repeat() {
         obs
     }));
 }
+
+/// A service's stderr goes into the log argument; a `.forced-rescan` that
+/// cannot be written gives Debian's odd warning.
+#[test]
+fn service_stderr_in_log_and_forced_rescan_failure() {
+    let arg = format!("log: {}", ".".repeat(120));
+    let obs = same(both(
+        &impls("service_stderr_in_log_and_forced_rescan_failure"),
+        |imp| {
+            let t = TestDir::new("rsd-log3");
+            let sv = t.join("sv");
+            script(
+                sv.join("a/run"),
+                "#!/bin/sh\necho hello from a >&2\nexec sleep 1000\n",
+            );
+            fs::create_dir_all(sv.join(".forced-rescan")).unwrap();
+            let (mut p, err) = start(imp, &t.path, &["sv", &arg]);
+            let mut title = String::new();
+            assert!(wait_until(SLOW, || {
+                title = argv(p.pid()).get(2).cloned().unwrap_or_default();
+                title.ends_with("hello from a\n")
+            }));
+            p.signal(libc::SIGALRM);
+            let mut warned = String::new();
+            assert!(wait_until(SLOW, || {
+                warned = argv(p.pid()).get(2).cloned().unwrap_or_default();
+                warned.contains("failed to open")
+            }));
+            let stderr_empty = read_text(&err).is_empty();
+            // The label's digits differ from run to run.
+            let at = warned.find(".forced-rescan@").unwrap() + ".forced-rescan@".len();
+            let shape = format!("{}{}{}", &warned[..at], "X".repeat(24), &warned[at + 24..]);
+            vec![title, format!("stderr empty: {stderr_empty}"), shape]
+        },
+    ));
+    assert!(obs[0].ends_with(".hello from a\n"), "{obs:?}");
+}
