@@ -6,9 +6,9 @@
 //! to compare the directory's mtime. Here SIGCHLD arrives on a signalfd and
 //! inotify reports directory changes, so a new service starts within
 //! milliseconds and an idle tree costs no wake-ups; a stat of the directory
-//! every few minutes remains as a safety net. Beyond runit, and only when
-//! asked for: no limit of 1000 services (there is none at all), and
-//! `--graceful` (see graceful.rs).
+//! every few minutes remains as a safety net. Beyond runit: no limit on the
+//! number of services (runit refuses more than 1000), and, only when asked
+//! for, `--graceful` (see graceful.rs).
 
 mod args;
 mod graceful;
