@@ -188,3 +188,71 @@ pub fn environ_entries() -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// One of this process's original command-line arguments, in the memory the
+/// kernel shows as `/proc/PID/cmdline` (and `ps` shows). runsvdir's
+/// readproctitle log rewrites its `log` argument there in place.
+pub struct ArgvSlot {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl ArgvSlot {
+    /// Locates argument `index` (0 = argv[0]), which must read `expected`.
+    /// The argument area's address comes from `/proc/self/stat` (fields 48
+    /// and 49, arg_start and arg_end); its contents from `/proc/self/cmdline`.
+    /// Returns None when anything does not match, so a wrong address is never
+    /// written to.
+    pub fn find(index: usize, expected: &[u8]) -> Option<ArgvSlot> {
+        let stat = std::fs::read("/proc/self/stat").ok()?;
+        // Fields after the command name, which may contain spaces, start at 3.
+        let close = stat.iter().rposition(|&b| b == b')')?;
+        let fields: Vec<&[u8]> = stat[close + 1..]
+            .split(|&b| b == b' ' || b == b'\n')
+            .filter(|f| !f.is_empty())
+            .collect();
+        let number = |i: usize| -> Option<usize> {
+            std::str::from_utf8(fields.get(i - 3)?).ok()?.parse().ok()
+        };
+        let (start, end) = (number(48)?, number(49)?);
+        let cmdline = std::fs::read("/proc/self/cmdline").ok()?;
+        if start == 0 || end < start || cmdline.len() != end - start {
+            return None;
+        }
+        let mut offset = 0;
+        for arg in cmdline.split(|&b| b == 0).take(index) {
+            offset += arg.len() + 1;
+        }
+        if cmdline.get(offset..offset + expected.len())? != expected {
+            return None;
+        }
+        Some(ArgvSlot {
+            ptr: (start + offset) as *mut u8,
+            len: expected.len(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Overwrites the argument with `bytes` (at most its original length).
+    pub fn write(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.len);
+        // SAFETY: [ptr, ptr+len) lies inside [arg_start, arg_end), the
+        // argument strings the kernel copied onto the initial stack: mapped
+        // and writable for the whole life of the process, and checked in
+        // `find` to hold exactly the expected argument. No Rust reference
+        // points into it (std copies arguments into owned strings, and the
+        // programs read their arguments once, before this), the process is
+        // single-threaded, and the terminating NUL after the argument is
+        // never touched, so the argument list keeps its shape.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr, n);
+        }
+    }
+}

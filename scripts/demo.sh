@@ -1,36 +1,46 @@
 #!/usr/bin/env bash
-# Builds runit-rs and runs a small demo service under runsv, then shows how to
-# look at it with sv. Ctrl-C (or `--once`, used by the tests) stops it all.
+# Starts the demo supervision tree under scripts/demo/service with runsvdir
+# (a copy of it, in a temporary directory), and shows how to look at it with
+# sv. Ctrl-C stops it all; `--once` starts, shows the status, stops
+# everything and exits 0 (the tests run that).
+# RUNIT_RS_BIN=dir uses the binaries in dir instead of a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bins >&2
-BIN="$PWD/target/release"
+if [ -n "${RUNIT_RS_BIN:-}" ]; then
+  BIN=$RUNIT_RS_BIN
+else
+  cargo build --release --bins >&2
+  BIN="$PWD/target/release"
+fi
 export PATH="$BIN:$PATH"
 
 DEMO=$(mktemp -d /tmp/runit-rs-demo.XXXXXX)
-mkdir -p "$DEMO/clock/log"
-cat > "$DEMO/clock/run" <<'RUN'
-#!/bin/sh
-exec 2>&1
-while :; do echo "tick $(date +%T)"; sleep 1; done
-RUN
-cat > "$DEMO/clock/log/run" <<'RUN'
-#!/bin/sh
-exec cat >> ./current
-RUN
-chmod +x "$DEMO/clock/run" "$DEMO/clock/log/run"
+cp -R scripts/demo/service "$DEMO/service"
 
-runsv "$DEMO/clock" &
-RUNSV=$!
-cleanup() { sv exit "$DEMO/clock" >/dev/null 2>&1 || true; wait "$RUNSV" 2>/dev/null || true; rm -rf "$DEMO"; }
+# --graceful: on SIGTERM runsvdir stops every service (finish scripts run,
+# logs get everything) and waits for them before it exits. -P: each runsv in
+# its own session. The last argument is runsvdir's readproctitle log: see it
+# with `ps -o args= -p PID`.
+runsvdir --graceful=5 -P "$DEMO/service" "log: $(printf '%.0s.' $(seq 60))" &
+RUNSVDIR=$!
+cleanup() {
+  trap - EXIT INT TERM
+  kill -TERM "$RUNSVDIR" 2>/dev/null || true
+  wait "$RUNSVDIR" 2>/dev/null || true
+  rm -rf "$DEMO"
+}
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-for _ in $(seq 100); do [ -s "$DEMO/clock/log/current" ] && break; sleep 0.05; done
-echo "demo service directory: $DEMO/clock"
-echo "try: SVDIR=$DEMO $BIN/sv status clock"
-sv status "$DEMO/clock"
-tail -n 1 "$DEMO/clock/log/current"
+for _ in $(seq 200); do
+  [ -s "$DEMO/service/clock/log/main/current" ] && [ -e "$DEMO/service/sleeper/supervise/stat" ] && break
+  sleep 0.05
+done
+echo "demo tree: $DEMO/service (runsvdir pid $RUNSVDIR)"
+echo "look at it with: sv status $DEMO/service/*"
+echo "the clock's log: tail -f $DEMO/service/clock/log/main/current"
+sv status "$DEMO"/service/* || true
+tail -n 2 "$DEMO/service/clock/log/main/current"
 [ "${1:-}" = "--once" ] && exit 0
 echo "Ctrl-C to stop."
-while :; do sleep 5; sv status "$DEMO/clock"; done
+while :; do sleep 5; sv status "$DEMO"/service/* || true; done
