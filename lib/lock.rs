@@ -13,8 +13,9 @@ fn errno_of(e: std::io::Error) -> Errno {
 }
 
 /// Opens (creating, mode 0600) a lock file the way runsv does:
-/// `O_WRONLY|O_APPEND|O_CREAT|O_NONBLOCK`, close-on-exec.
-pub fn open_lockfile(path: &str) -> Result<File, Errno> {
+/// `O_WRONLY|O_APPEND|O_CREAT|O_NONBLOCK`, close-on-exec. Any path type:
+/// chpst's `-l`/`-L` and setlock take names that need not be UTF-8.
+pub fn open_lockfile(path: impl AsRef<std::path::Path>) -> Result<File, Errno> {
     OpenOptions::new()
         .append(true)
         .create(true)
@@ -32,16 +33,4 @@ pub fn try_exclusive(file: &File) -> Result<(), Errno> {
 /// Takes an exclusive lock, waiting as long as it takes.
 pub fn exclusive(file: &File) -> Result<(), Errno> {
     FileExt::lock_exclusive(file).map_err(errno_of)
-}
-
-/// Like [`open_lockfile`], for any path (chpst's `-l`/`-L` and setlock take
-/// names that need not be UTF-8).
-pub fn open_lockfile_path(path: &std::path::Path) -> Result<File, Errno> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(errno_of)
 }

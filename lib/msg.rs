@@ -93,6 +93,13 @@ impl Voice {
     }
 }
 
+/// argv[0] as text, as runit prints it verbatim in usage lines ("" if absent).
+pub fn argv0(args: &[std::ffi::OsString]) -> String {
+    args.first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Prints runit's usage message (`usage: <name><text>` and an empty line) and
 /// exits with `code`.
 pub fn usage(name: &str, text: &str, code: i32) -> ! {

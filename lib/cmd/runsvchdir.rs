@@ -17,10 +17,7 @@ const EXIT_FATAL: i32 = msg::EXIT_TEMPORARY;
 
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = args
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let argv0 = msg::argv0(&args);
     let Some(dir) = args.get(1) else {
         msg::usage(&argv0, " dir", 1)
     };

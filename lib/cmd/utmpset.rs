@@ -32,10 +32,7 @@ const DEAD_PROCESS: i16 = 8;
 
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = args
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let argv0 = msg::argv0(&args);
     let base = argv0.rsplit('/').next().unwrap_or("").to_string();
     let (opts, first) = getopt::parse(args.get(1..).unwrap_or(&[]), "wV");
     let mut wtmp = false;

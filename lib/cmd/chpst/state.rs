@@ -149,7 +149,7 @@ fn verify_credentials(ids: &Ids) {
 /// With `quiet` (setlock -x) a failure exits 0 without a word.
 pub fn take_lock(file: &OsStr, wait: bool, quiet: bool) {
     let quiet_exit = || -> ! { std::process::exit(0) };
-    let f = match lock::open_lockfile_path(file.as_ref()) {
+    let f = match lock::open_lockfile(file) {
         Ok(f) => f,
         Err(_) if quiet => quiet_exit(),
         Err(e) => fatal_err(&[b"unable to open lock: ", file.as_bytes()], e),

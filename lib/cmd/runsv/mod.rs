@@ -64,10 +64,7 @@ struct Shell {
 /// Entry point: `runsv dir`.
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = args
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "runsv".into());
+    let argv0 = msg::argv0(&args);
     if args.len() != 2 {
         msg::usage(&argv0, " dir", 1);
     }

@@ -54,10 +54,7 @@ const CHDIR_PAUSE: Duration = Duration::from_secs(5);
 
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = args
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let argv0 = msg::argv0(&args);
     let Some(opts) = args::parse(&args) else {
         msg::usage(&argv0, " [-P] dir", 1)
     };
