@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod errstr;
 pub mod fifo;
 pub mod lock;
+pub mod logdir;
 pub mod msg;
 pub mod poll;
 pub mod proc;
