@@ -1,5 +1,473 @@
-//! svlogd: not implemented yet.
-pub fn main(_args: Vec<std::ffi::OsString>) -> i32 {
-    crate::msg::line(&["svlogd: not implemented yet"]);
-    111
+//! svlogd: reads lines on stdin and appends them to rotated log files in one
+//! or more directories (spec/svlogd.md). This module is the policy: options,
+//! what happens to each line in each directory, and the single-threaded poll
+//! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
+
+use crate::cli::getopt::{self, Opt};
+use crate::logdir::dir::{info, warn_err, LogDir};
+use crate::logdir::lines::{LineSink, Replacement, Splitter};
+use crate::logdir::pattern::select;
+use crate::logdir::stamp::{StampKind, Stamper};
+use crate::msg;
+use crate::sig::Signals;
+use crate::tai::Tai64n;
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
+const VERSION: &str = "$Id: 5e55a90e0a1b35ec47fed3021453c50675ea1117 $";
+/// runit never sleeps longer than this in its poll.
+const LONGEST_WAIT: Duration = Duration::from_secs(2744);
+/// Input is read in blocks of this size (runit reads `buflen` bytes, which
+/// changes nothing but how often it looks at signals).
+const READ_BLOCK: usize = 256 * 1024;
+
+/// The command line.
+struct Options {
+    stamp: StampKind,
+    verbose: bool,
+    replace: Option<Replacement>,
+    line_max: usize,
+    dirs: Vec<String>,
+}
+
+fn usage(argv0: &str) -> ! {
+    msg::usage(argv0, USAGE, 111)
+}
+
+fn parse_options(args: &[OsString], argv0: &str) -> Options {
+    let base = argv0.rsplit('/').next().unwrap_or(argv0).to_string();
+    let (opts, first) = getopt::parse(args.get(1..).unwrap_or(&[]), "R:r:l:b:tvV");
+    let mut t_count = 0;
+    let mut verbose = false;
+    let mut repl: u8 = 0;
+    let mut extra: Vec<u8> = Vec::new();
+    let mut line_max = 1000u64;
+    let mut buf_len = 1024u64;
+    for o in opts {
+        match o {
+            Opt::Flag(b'R', Some(a)) => {
+                extra = a.as_bytes().to_vec();
+                if repl == 0 {
+                    repl = b'_';
+                }
+            }
+            Opt::Flag(b'r', Some(a)) => match a.as_bytes() {
+                [c] if *c != 0 => repl = *c,
+                _ => usage(argv0),
+            },
+            Opt::Flag(b'l', Some(a)) => {
+                line_max = getopt::scan_ulong(a.as_bytes()).0;
+                if line_max == 0 {
+                    line_max = 1000;
+                }
+            }
+            Opt::Flag(b'b', Some(a)) => {
+                buf_len = getopt::scan_ulong(a.as_bytes()).0;
+                if buf_len == 0 {
+                    buf_len = 1024;
+                }
+            }
+            Opt::Flag(b't', _) => t_count += 1,
+            Opt::Flag(b'v', _) => verbose = true,
+            Opt::Flag(b'V', _) => {
+                msg::line(&[VERSION]);
+                usage(argv0)
+            }
+            Opt::Illegal(c) => {
+                msg::line(&[&base, ": illegal option -- ", &(c as char).to_string()]);
+                usage(argv0)
+            }
+            Opt::MissingArgument(c) => {
+                msg::line(&[
+                    &base,
+                    ": option requires an argument -- ",
+                    &(c as char).to_string(),
+                ]);
+                usage(argv0)
+            }
+            Opt::Flag(..) => usage(argv0),
+        }
+    }
+    let dirs: Vec<String> = args
+        .get(1 + first..)
+        .unwrap_or(&[])
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if dirs.is_empty() || buf_len <= line_max {
+        usage(argv0);
+    }
+    Options {
+        stamp: StampKind::from_count(t_count),
+        verbose,
+        replace: (repl != 0).then(|| Replacement::new(repl, &extra)),
+        line_max: usize::try_from(line_max).unwrap_or(usize::MAX),
+        dirs,
+    }
+}
+
+/// What happens to each line in each open directory.
+struct Router<'a> {
+    dirs: &'a mut [LogDir],
+    stamper: &'a mut Stamper,
+    scratch: Vec<u8>,
+    /// A copy of runit's line buffer, kept only while some directory has
+    /// patterns: its byte after the line can decide a `+` pattern.
+    shadow: Option<&'a mut Vec<u8>>,
+}
+
+impl Router<'_> {
+    /// `<stamp><prefix><line>[...]\n`: the text for stderr and UDP.
+    fn copy_text(scratch: &mut Vec<u8>, stamp: &[u8], prefix: &[u8], line: &[u8], overlong: bool) {
+        scratch.clear();
+        scratch.extend_from_slice(stamp);
+        scratch.extend_from_slice(prefix);
+        scratch.extend_from_slice(line);
+        if overlong {
+            scratch.extend_from_slice(b"...");
+        }
+        scratch.push(b'\n');
+    }
+}
+
+impl LineSink for Router<'_> {
+    fn head(&mut self, line: &[u8], stamp: Tai64n, overlong: bool) {
+        let st: &[u8] = self.stamper.text(stamp);
+        let after = match self.shadow.as_deref_mut() {
+            Some(shadow) => {
+                if shadow.len() <= line.len() {
+                    shadow.resize(line.len() + 1, 0);
+                }
+                shadow[..line.len()].copy_from_slice(line);
+                shadow[line.len()]
+            }
+            None => 0,
+        };
+        for d in self.dirs.iter_mut().filter(|d| d.is_open()) {
+            if !d.cfg.patterns.is_empty() {
+                d.selection = select(&d.cfg.patterns, line, after, d.selection);
+            }
+            if d.selection.stderr {
+                Router::copy_text(&mut self.scratch, st, &d.cfg.prefix, line, overlong);
+                let _ = std::io::stderr().lock().write_all(&self.scratch);
+            }
+            if !d.selection.file {
+                continue;
+            }
+            if let Some(addr) = d.cfg.udp {
+                Router::copy_text(&mut self.scratch, st, &d.cfg.prefix, line, overlong);
+                send_udp(d, addr, &self.scratch, st, line);
+            }
+            if !d.cfg.udp_only {
+                if !st.is_empty() {
+                    d.put(st);
+                }
+                if !d.cfg.prefix.is_empty() {
+                    let prefix = std::mem::take(&mut d.cfg.prefix);
+                    d.put(&prefix);
+                    d.cfg.prefix = prefix;
+                }
+                d.put(line);
+            }
+        }
+    }
+
+    fn rest(&mut self, bytes: &[u8]) {
+        for d in self.dirs.iter_mut() {
+            if d.is_open() && d.selection.file && !d.cfg.udp_only {
+                d.put(bytes);
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        for d in self.dirs.iter_mut() {
+            if d.is_open() && d.selection.file && !d.cfg.udp_only {
+                d.put(b"\n");
+            }
+        }
+    }
+}
+
+/// One datagram per line from a fresh socket, as runit does; failures are
+/// noted in the log file itself.
+fn send_udp(d: &mut LogDir, addr: std::net::SocketAddrV4, text: &[u8], stamp: &[u8], line: &[u8]) {
+    let sock =
+        std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| s.set_nonblocking(true).map(|_| s));
+    match sock {
+        Err(_) => {
+            let prefix = d.cfg.prefix.clone();
+            for part in [
+                &b"warning: no udp socket available: "[..],
+                stamp,
+                &prefix,
+                line,
+                b"\n",
+            ] {
+                if !part.is_empty() {
+                    d.put(part);
+                }
+            }
+        }
+        Ok(s) => {
+            if s.send_to(text, addr).ok() != Some(text.len()) {
+                d.put(b"warning: failure sending through udp: ");
+                d.put(text);
+            }
+        }
+    }
+}
+
+/// The program's state between reads.
+struct Svlogd {
+    dirs: Vec<LogDir>,
+    splitter: Splitter,
+    stamper: Stamper,
+    line_max: usize,
+    verbose: bool,
+    has_patterns: bool,
+    shadow: Vec<u8>,
+    exit_asap: bool,
+    rotate_asap: bool,
+    reopen_asap: bool,
+}
+
+impl Svlogd {
+    fn reopen(&mut self) {
+        let now = Instant::now();
+        let mut ok = false;
+        for d in &mut self.dirs {
+            d.close();
+            ok |= d.open(now);
+        }
+        self.has_patterns = self.dirs.iter().any(|d| !d.cfg.patterns.is_empty());
+        if !ok {
+            msg::line(&["svlogd: fatal: no functional log directories."]);
+            std::process::exit(111);
+        }
+    }
+
+    /// What runit does before each read: write out, rotate on request or
+    /// deadline, reopen on request. Returns the poll deadline, or None when
+    /// it is time to stop.
+    fn before_read(&mut self) -> Option<Instant> {
+        for d in &mut self.dirs {
+            d.flush();
+        }
+        if self.rotate_asap {
+            for d in &mut self.dirs {
+                d.rotate();
+            }
+            self.rotate_asap = false;
+        }
+        if self.exit_asap && self.splitter.at_line_start() {
+            return None;
+        }
+        if self.reopen_asap {
+            self.reopen();
+            self.reopen_asap = false;
+        }
+        for d in &mut self.dirs {
+            if d.failed_to_start() {
+                d.processor_done(111 << 8);
+            }
+        }
+        let now = Instant::now();
+        let mut deadline = now + LONGEST_WAIT;
+        for d in &mut self.dirs {
+            if d.cfg.time_max.is_none() {
+                continue;
+            }
+            if d.deadline.is_some_and(|t| t < now) {
+                d.rotate();
+            }
+            if let Some(t) = d.deadline.filter(|_| d.cfg.time_max.is_some()) {
+                deadline = deadline.min(t);
+            }
+        }
+        for d in &mut self.dirs {
+            d.flush();
+        }
+        Some(deadline)
+    }
+
+    fn on_signal(&mut self, sig: Signal) {
+        let (text, _) = match sig {
+            Signal::SIGTERM => ("sigterm received.", self.exit_asap = true),
+            Signal::SIGALRM => ("sigalarm received.", self.rotate_asap = true),
+            Signal::SIGHUP => ("sighangup received.", self.reopen_asap = true),
+            Signal::SIGCHLD => ("sigchild received.", ()),
+            _ => return,
+        };
+        if self.verbose {
+            info(&[text]);
+        }
+        if sig == Signal::SIGCHLD {
+            while let Some(r) = crate::proc::reap_one() {
+                for d in &mut self.dirs {
+                    if d.child_exited(r.pid, r.wstatus) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, data: &[u8], now: Tai64n) {
+        let mut router = Router {
+            dirs: &mut self.dirs,
+            stamper: &mut self.stamper,
+            scratch: Vec::new(),
+            shadow: self.has_patterns.then_some(&mut self.shadow),
+        };
+        self.splitter.feed(data, now, &mut router);
+    }
+
+    fn finish_input(&mut self) {
+        let mut router = Router {
+            dirs: &mut self.dirs,
+            stamper: &mut self.stamper,
+            scratch: Vec::new(),
+            shadow: self.has_patterns.then_some(&mut self.shadow),
+        };
+        self.splitter.finish(&mut router);
+    }
+
+    /// After SIGTERM runit stops at the first line whose first part ends at
+    /// the end of the data read, without writing it. Returns whether to stop.
+    fn feed_while_exiting(&mut self, data: &[u8], now: Tai64n) -> bool {
+        let Some((&last, body)) = data.split_last() else {
+            return false;
+        };
+        self.feed(body, now);
+        let completes_head = !self.splitter.in_rest()
+            && (last == b'\n' || self.splitter.collected() + 1 >= self.line_max);
+        if completes_head {
+            self.splitter.discard();
+            return true;
+        }
+        self.feed(&[last], now);
+        false
+    }
+
+    fn shut_down(&mut self) {
+        for d in &mut self.dirs {
+            d.wait_processor();
+            d.close();
+        }
+    }
+}
+
+fn set_nonblocking(fd: BorrowedFd) {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use std::os::fd::AsRawFd;
+    if let Ok(flags) = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL) {
+        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+        let _ = fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags));
+    }
+}
+
+pub fn main(args: Vec<OsString>) -> i32 {
+    crate::sys::restore_sigpipe();
+    let argv0 = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "svlogd".into());
+    let opts = parse_options(&args, &argv0);
+    // runit keeps the start-up directory open; we never leave it, so opening
+    // it only checks that it can be opened.
+    let _cwd = match std::fs::File::open(".") {
+        Ok(f) => f,
+        Err(e) => {
+            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+            msg::line_err(
+                &["svlogd: fatal: unable to open current working directory"],
+                errno,
+            );
+            return 111;
+        }
+    };
+    let stdin = std::io::stdin();
+    set_nonblocking(stdin.as_fd());
+    let mut signals = match Signals::new(&[
+        Signal::SIGTERM,
+        Signal::SIGCHLD,
+        Signal::SIGALRM,
+        Signal::SIGHUP,
+    ]) {
+        Ok(s) => s,
+        Err(e) => {
+            msg::line_err(&["svlogd: fatal: unable to block signals"], e);
+            return 111;
+        }
+    };
+    let mut s = Svlogd {
+        dirs: opts
+            .dirs
+            .iter()
+            .map(|n| LogDir::new(n.clone(), opts.verbose, opts.line_max as u64))
+            .collect(),
+        splitter: Splitter::new(opts.line_max, opts.replace.clone()),
+        stamper: Stamper::new(opts.stamp),
+        line_max: opts.line_max,
+        verbose: opts.verbose,
+        has_patterns: false,
+        shadow: Vec::new(),
+        exit_asap: false,
+        rotate_asap: false,
+        reopen_asap: false,
+    };
+    s.reopen();
+    let mut buf = vec![0u8; READ_BLOCK];
+    run(&mut s, &mut signals, &mut buf, stdin.as_fd());
+    s.shut_down();
+    0
+}
+
+/// The poll loop: wait for input or a signal, then read one block.
+fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd) {
+    loop {
+        let Some(deadline) = s.before_read() else {
+            return;
+        };
+        // Like runit, the read size is chosen before the wait: only the reads
+        // after a SIGTERM noticed earlier are one byte long.
+        let len = if s.exit_asap { 1 } else { buf.len() };
+        crate::poll::readable(&[stdin, signals.as_fd()], Some(deadline));
+        for sig in signals.drain() {
+            s.on_signal(sig);
+        }
+        match nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&stdin), &mut buf[..len]) {
+            Ok(0) => {
+                s.finish_input();
+                return;
+            }
+            Ok(n) => {
+                let now = if s.stamper.enabled() {
+                    Tai64n::now()
+                } else {
+                    Tai64n::default()
+                };
+                if s.exit_asap {
+                    if s.feed_while_exiting(&buf[..n], now) {
+                        return;
+                    }
+                } else {
+                    s.feed(&buf[..n], now);
+                }
+            }
+            Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+            Err(e) => {
+                warn_err(&["unable to read standard input"], e);
+                s.finish_input();
+                return;
+            }
+        }
+    }
 }

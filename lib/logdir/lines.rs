@@ -59,7 +59,7 @@ impl Splitter {
         Splitter {
             max: max.max(1),
             replace,
-            partial: Vec::with_capacity(max),
+            partial: Vec::with_capacity(max.min(64 * 1024)),
             started: Tai64n::default(),
             in_rest: false,
         }

@@ -6,8 +6,10 @@
 
 use super::config::{Pattern, Select};
 
-/// Whether `pattern` matches all of `line`, by runit's rules.
-pub fn matches(pattern: &[u8], line: &[u8]) -> bool {
+/// Whether `pattern` matches all of `line`, by runit's rules. `after` is the
+/// byte that follows the line in runit's line buffer (left over from an
+/// earlier, longer line): runit's `+` looks at it when the line is used up.
+pub fn matches(pattern: &[u8], line: &[u8], after: u8) -> bool {
     let mut p = 0;
     let mut s = 0;
     loop {
@@ -32,15 +34,18 @@ pub fn matches(pattern: &[u8], line: &[u8]) -> bool {
                     return false;
                 };
                 p += 1;
-                if line.get(s) != Some(&rep) {
+                if line.get(s).copied().unwrap_or(after) != rep {
                     return false;
                 }
-                while line.get(s) == Some(&rep) {
+                // runit stops with a match as soon as the line is used up.
+                loop {
+                    if s == line.len() {
+                        return true;
+                    }
+                    if line[s] != rep {
+                        break;
+                    }
                     s += 1;
-                }
-                if s == line.len() {
-                    // runit stops as soon as the line is used up.
-                    return true;
                 }
             }
             _ => {
@@ -61,8 +66,9 @@ pub struct Selection {
 }
 
 /// Runs the patterns in config order over `line`; the last match wins.
-/// Without patterns `previous` stands (runit keeps its flags then).
-pub fn select(patterns: &[Pattern], line: &[u8], previous: Selection) -> Selection {
+/// Without patterns `previous` stands (runit keeps its flags then). `after`
+/// as for [`matches`].
+pub fn select(patterns: &[Pattern], line: &[u8], after: u8, previous: Selection) -> Selection {
     if patterns.is_empty() {
         return previous;
     }
@@ -71,7 +77,7 @@ pub fn select(patterns: &[Pattern], line: &[u8], previous: Selection) -> Selecti
         stderr: false,
     };
     for p in patterns {
-        if matches(&p.pattern, line) {
+        if matches(&p.pattern, line, after) {
             match p.select {
                 Select::File => sel.file = true,
                 Select::NoFile => sel.file = false,
@@ -88,7 +94,7 @@ mod tests {
     use super::*;
 
     fn m(p: &str, s: &str) -> bool {
-        matches(p.as_bytes(), s.as_bytes())
+        matches(p.as_bytes(), s.as_bytes(), 0)
     }
 
     #[test]
@@ -114,6 +120,9 @@ mod tests {
         assert!(!m("", "a"));
         assert!(!m("abc", "ab"));
         assert!(!m("ab", "abc"));
+        // The byte after the line decides a `+` at the very end.
+        assert!(matches(b"x+y", b"x", b'y'));
+        assert!(!matches(b"x+y", b"x", b'z'));
     }
 
     #[test]
@@ -124,14 +133,14 @@ mod tests {
             stderr: false,
         };
         assert_eq!(
-            select(&pats, b"xyz", prev),
+            select(&pats, b"xyz", 0, prev),
             Selection {
                 file: false,
                 stderr: false
             }
         );
         assert_eq!(
-            select(&pats, b"ab", prev),
+            select(&pats, b"ab", 0, prev),
             Selection {
                 file: true,
                 stderr: true
@@ -141,6 +150,6 @@ mod tests {
             file: true,
             stderr: true,
         };
-        assert_eq!(select(&[], b"x", keep), keep);
+        assert_eq!(select(&[], b"x", 0, keep), keep);
     }
 }
