@@ -253,13 +253,16 @@ impl Svlogd {
         }
     }
 
-    /// What runit does before each read: write out, rotate on request or
-    /// deadline, reopen on request. Returns the poll deadline, or None when
-    /// it is time to stop.
-    fn before_read(&mut self) -> Option<Instant> {
+    fn flush_all(&mut self) {
         for d in &mut self.dirs {
             d.flush();
         }
+    }
+
+    /// What runit does before each read: rotate on request or
+    /// deadline, reopen on request. Returns the poll deadline, or None when
+    /// it is time to stop.
+    fn before_read(&mut self) -> Option<Instant> {
         if self.rotate_asap {
             for d in &mut self.dirs {
                 d.rotate();
@@ -290,9 +293,6 @@ impl Svlogd {
             if let Some(t) = d.deadline.filter(|_| d.cfg.time_max.is_some()) {
                 deadline = deadline.min(t);
             }
-        }
-        for d in &mut self.dirs {
-            d.flush();
         }
         Some(deadline)
     }
@@ -439,7 +439,13 @@ fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd)
         // Like runit, the read size is chosen before the wait: only the reads
         // after a SIGTERM noticed earlier are one byte long.
         let len = if s.exit_asap { 1 } else { buf.len() };
-        crate::poll::readable(&[stdin, signals.as_fd()], Some(deadline));
+        // runit writes every line at once; we write when it would show: before
+        // waiting (and at rotation, signals and exit, which write their own).
+        let fds = [stdin, signals.as_fd()];
+        if !crate::poll::readable(&fds, Some(Instant::now())).contains(&true) {
+            s.flush_all();
+            crate::poll::readable(&fds, Some(deadline));
+        }
         for sig in signals.drain() {
             s.on_signal(sig);
         }

@@ -54,6 +54,9 @@ pub struct LogDir {
     pub selection: Selection,
     pub(super) verbose: bool,
     line_max: u64,
+    /// runit learns a directory's name only once it holds the lock: before
+    /// that, its "close:" message has an empty name.
+    name_known: bool,
 }
 
 /// `svlogd: pausing: <m>: <dir>: <err>`, then runit's 3-second wait.
@@ -116,6 +119,7 @@ impl LogDir {
             },
             verbose,
             line_max,
+            name_known: false,
         }
     }
 
@@ -159,6 +163,7 @@ impl LogDir {
             warn_err(&["unable to lock directory: ", &self.name], e);
             return false;
         }
+        self.name_known = true;
         self.size = 0;
         self.processor = None;
         self.selection.file = true;
@@ -288,7 +293,7 @@ impl LogDir {
             return;
         }
         if self.verbose {
-            info(&["close: ", &self.name]);
+            info(&["close: ", if self.name_known { &self.name } else { "" }]);
         }
         self.dir = None;
         let Some(cur) = self.current.take() else {
