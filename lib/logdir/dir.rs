@@ -40,6 +40,8 @@ pub struct LogDir {
     pub name: String,
     pub(super) dir: Option<File>,
     lock: Option<File>,
+    /// The lock held over a close for the reopen that follows.
+    kept_lock: Option<File>,
     pub(super) current: Option<File>,
     /// Bytes in `current`, counting what is still pending.
     pub size: u64,
@@ -106,6 +108,7 @@ impl LogDir {
             name,
             dir: None,
             lock: None,
+            kept_lock: None,
             current: None,
             size: 0,
             cfg: Config::default(),
@@ -134,6 +137,8 @@ impl LogDir {
     /// Opens the directory, takes its lock, reads `config` and opens
     /// `current` (runit's `logdir_open`). `now` is when the configs are read.
     pub fn open(&mut self, now: Instant) -> bool {
+        // Released when this open fails.
+        let kept = self.kept_lock.take();
         let dir = match std::fs::OpenOptions::new()
             .read(true)
             .custom_flags_nonblock()
@@ -158,7 +163,7 @@ impl LogDir {
             return false;
         }
         self.dir = Some(dir);
-        if let Err(e) = self.take_lock() {
+        if let Err(e) = self.take_lock(kept) {
             self.close();
             warn_err(&["unable to lock directory: ", &self.name], e);
             return false;
@@ -171,12 +176,19 @@ impl LogDir {
         self.open_current()
     }
 
-    fn take_lock(&mut self) -> Result<(), Errno> {
+    fn take_lock(&mut self, kept: Option<File>) -> Result<(), Errno> {
         let lock = self.open_at(
             "lock",
             OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT | OFlag::O_NONBLOCK,
             0o600,
         )?;
+        if let Some(kept) = kept {
+            // Still the same lock file: keep holding it (see `close`).
+            if same_file(&kept, &lock) {
+                self.lock = Some(kept);
+                return Ok(());
+            }
+        }
         crate::lock::try_exclusive(&lock)?;
         self.lock = Some(lock);
         Ok(())
@@ -301,7 +313,11 @@ impl LogDir {
         };
         self.write_pending(&cur);
         self.finish_file(&cur);
-        self.lock = None;
+        // runit drops the lock here and takes it again when it reopens. A
+        // processor just forked, not yet exec'd, still shares the old lock,
+        // so runit's reopen can fail with "temporary failure" and, with one
+        // directory, exit. We keep holding it until the reopen instead.
+        self.kept_lock = self.lock.take();
         self.cfg.processor = None;
     }
 
@@ -528,6 +544,16 @@ impl LogDir {
                 }
             }
         }
+    }
+}
+
+fn same_file(a: &File, b: &File) -> bool {
+    match (a.metadata(), b.metadata()) {
+        (Ok(x), Ok(y)) => {
+            use std::os::unix::fs::MetadataExt;
+            x.dev() == y.dev() && x.ino() == y.ino()
+        }
+        _ => false,
     }
 }
 
