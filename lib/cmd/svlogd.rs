@@ -442,12 +442,15 @@ fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd)
         // runit writes every line at once; we write when it would show: before
         // waiting (and at rotation, signals and exit, which write their own).
         let fds = [stdin, signals.as_fd()];
-        if !crate::poll::readable(&fds, Some(Instant::now())).contains(&true) {
+        let mut ready = crate::poll::readable(&fds, Some(Instant::now()));
+        if !ready.contains(&true) {
             s.flush_all();
-            crate::poll::readable(&fds, Some(deadline));
+            ready = crate::poll::readable(&fds, Some(deadline));
         }
-        for sig in signals.drain() {
-            s.on_signal(sig);
+        if ready.get(1) == Some(&true) {
+            for sig in signals.drain() {
+                s.on_signal(sig);
+            }
         }
         match nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&stdin), &mut buf[..len]) {
             Ok(0) => {
