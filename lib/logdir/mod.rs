@@ -6,4 +6,7 @@ pub mod dir;
 pub mod lines;
 pub mod pattern;
 pub mod processor;
+pub mod report;
+pub mod rotate;
 pub mod stamp;
+pub mod writer;

@@ -4,7 +4,8 @@
 //! `.t` becomes the finished `.s` and `newstate` becomes `state`; on failure
 //! it runs again on the same `.u`.
 
-use super::dir::{info, pause, warn, LogDir, Processor};
+use super::dir::{LogDir, Processor};
+use super::report::{info, pause, warn};
 use crate::msg;
 use crate::spawn::Spawn;
 use nix::errno::Errno;

@@ -3,226 +3,29 @@
 //! what happens to each line in each directory, and the single-threaded poll
 //! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
 
-use crate::cli::getopt::{self, Opt};
-use crate::logdir::dir::{info, warn_err, LogDir};
-use crate::logdir::lines::{LineSink, Replacement, Splitter};
-use crate::logdir::pattern::select;
-use crate::logdir::stamp::{StampKind, Stamper};
+mod options;
+mod route;
+
+use crate::logdir::dir::LogDir;
+use crate::logdir::lines::Splitter;
+use crate::logdir::report::{info, warn_err};
+use crate::logdir::stamp::Stamper;
 use crate::msg;
 use crate::sig::Signals;
 use crate::tai::Tai64n;
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
+use options::parse_options;
+use route::Router;
 use std::ffi::OsString;
-use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
-const VERSION: &str = "$Id: 5e55a90e0a1b35ec47fed3021453c50675ea1117 $";
 /// runit never sleeps longer than this in its poll.
 const LONGEST_WAIT: Duration = Duration::from_secs(2744);
 /// Input is read in blocks of this size (runit reads `buflen` bytes, which
 /// changes nothing but how often it looks at signals).
 const READ_BLOCK: usize = 256 * 1024;
-
-/// The command line.
-struct Options {
-    stamp: StampKind,
-    verbose: bool,
-    replace: Option<Replacement>,
-    line_max: usize,
-    dirs: Vec<String>,
-}
-
-fn usage(argv0: &str) -> ! {
-    msg::usage(argv0, USAGE, 111)
-}
-
-fn parse_options(args: &[OsString], argv0: &str) -> Options {
-    let base = argv0.rsplit('/').next().unwrap_or(argv0).to_string();
-    let (opts, first) = getopt::parse(args.get(1..).unwrap_or(&[]), "R:r:l:b:tvV");
-    let mut t_count = 0;
-    let mut verbose = false;
-    let mut repl: u8 = 0;
-    let mut extra: Vec<u8> = Vec::new();
-    let mut line_max = 1000u64;
-    let mut buf_len = 1024u64;
-    for o in opts {
-        match o {
-            Opt::Flag(b'R', Some(a)) => {
-                extra = a.as_bytes().to_vec();
-                if repl == 0 {
-                    repl = b'_';
-                }
-            }
-            Opt::Flag(b'r', Some(a)) => match a.as_bytes() {
-                [c] if *c != 0 => repl = *c,
-                _ => usage(argv0),
-            },
-            Opt::Flag(b'l', Some(a)) => {
-                line_max = getopt::scan_ulong(a.as_bytes()).0;
-                if line_max == 0 {
-                    line_max = 1000;
-                }
-            }
-            Opt::Flag(b'b', Some(a)) => {
-                buf_len = getopt::scan_ulong(a.as_bytes()).0;
-                if buf_len == 0 {
-                    buf_len = 1024;
-                }
-            }
-            Opt::Flag(b't', _) => t_count += 1,
-            Opt::Flag(b'v', _) => verbose = true,
-            Opt::Flag(b'V', _) => {
-                msg::line(&[VERSION]);
-                usage(argv0)
-            }
-            Opt::Illegal(c) => {
-                msg::line(&[&base, ": illegal option -- ", &(c as char).to_string()]);
-                usage(argv0)
-            }
-            Opt::MissingArgument(c) => {
-                msg::line(&[
-                    &base,
-                    ": option requires an argument -- ",
-                    &(c as char).to_string(),
-                ]);
-                usage(argv0)
-            }
-            Opt::Flag(..) => usage(argv0),
-        }
-    }
-    let dirs: Vec<String> = args
-        .get(1 + first..)
-        .unwrap_or(&[])
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if dirs.is_empty() || buf_len <= line_max {
-        usage(argv0);
-    }
-    Options {
-        stamp: StampKind::from_count(t_count),
-        verbose,
-        replace: (repl != 0).then(|| Replacement::new(repl, &extra)),
-        line_max: usize::try_from(line_max).unwrap_or(usize::MAX),
-        dirs,
-    }
-}
-
-/// What happens to each line in each open directory.
-struct Router<'a> {
-    dirs: &'a mut [LogDir],
-    stamper: &'a mut Stamper,
-    scratch: Vec<u8>,
-    /// A copy of runit's line buffer, kept only while some directory has
-    /// patterns: its byte after the line can decide a `+` pattern.
-    shadow: Option<&'a mut Vec<u8>>,
-}
-
-impl Router<'_> {
-    /// `<stamp><prefix><line>[...]\n`: the text for stderr and UDP.
-    fn copy_text(scratch: &mut Vec<u8>, stamp: &[u8], prefix: &[u8], line: &[u8], overlong: bool) {
-        scratch.clear();
-        scratch.extend_from_slice(stamp);
-        scratch.extend_from_slice(prefix);
-        scratch.extend_from_slice(line);
-        if overlong {
-            scratch.extend_from_slice(b"...");
-        }
-        scratch.push(b'\n');
-    }
-}
-
-impl LineSink for Router<'_> {
-    fn head(&mut self, line: &[u8], stamp: Tai64n, overlong: bool) {
-        let st: &[u8] = self.stamper.text(stamp);
-        let after = match self.shadow.as_deref_mut() {
-            Some(shadow) => {
-                if shadow.len() <= line.len() {
-                    shadow.resize(line.len() + 1, 0);
-                }
-                shadow[..line.len()].copy_from_slice(line);
-                shadow[line.len()]
-            }
-            None => 0,
-        };
-        for d in self.dirs.iter_mut().filter(|d| d.is_open()) {
-            if !d.cfg.patterns.is_empty() {
-                d.selection = select(&d.cfg.patterns, line, after, d.selection);
-            }
-            if d.selection.stderr {
-                Router::copy_text(&mut self.scratch, st, &d.cfg.prefix, line, overlong);
-                let _ = std::io::stderr().lock().write_all(&self.scratch);
-            }
-            if !d.selection.file {
-                continue;
-            }
-            if let Some(addr) = d.cfg.udp {
-                Router::copy_text(&mut self.scratch, st, &d.cfg.prefix, line, overlong);
-                send_udp(d, addr, &self.scratch, st, line);
-            }
-            if !d.cfg.udp_only {
-                if !st.is_empty() {
-                    d.put(st);
-                }
-                if !d.cfg.prefix.is_empty() {
-                    let prefix = std::mem::take(&mut d.cfg.prefix);
-                    d.put(&prefix);
-                    d.cfg.prefix = prefix;
-                }
-                d.put(line);
-            }
-        }
-    }
-
-    fn rest(&mut self, bytes: &[u8]) {
-        for d in self.dirs.iter_mut() {
-            if d.is_open() && d.selection.file && !d.cfg.udp_only {
-                d.put(bytes);
-            }
-        }
-    }
-
-    fn end(&mut self) {
-        for d in self.dirs.iter_mut() {
-            if d.is_open() && d.selection.file && !d.cfg.udp_only {
-                d.put(b"\n");
-            }
-        }
-    }
-}
-
-/// One datagram per line from a fresh socket, as runit does; failures are
-/// noted in the log file itself.
-fn send_udp(d: &mut LogDir, addr: std::net::SocketAddrV4, text: &[u8], stamp: &[u8], line: &[u8]) {
-    let sock =
-        std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| s.set_nonblocking(true).map(|_| s));
-    match sock {
-        Err(_) => {
-            let prefix = d.cfg.prefix.clone();
-            for part in [
-                &b"warning: no udp socket available: "[..],
-                stamp,
-                &prefix,
-                line,
-                b"\n",
-            ] {
-                if !part.is_empty() {
-                    d.put(part);
-                }
-            }
-        }
-        Ok(s) => {
-            if s.send_to(text, addr).ok() != Some(text.len()) {
-                d.put(b"warning: failure sending through udp: ");
-                d.put(text);
-            }
-        }
-    }
-}
 
 /// The program's state between reads.
 struct Svlogd {
