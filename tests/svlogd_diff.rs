@@ -293,3 +293,30 @@ fn unclean_current_and_leftovers() {
     }
     assert_eq!(results[0], results[1]);
 }
+
+#[test]
+fn directories_that_cannot_be_used() {
+    let Some(theirs) = theirs_or_skip("svlogd", "odd-dirs") else {
+        return;
+    };
+    let mut results = Vec::new();
+    for bin in [ours("svlogd"), theirs] {
+        let dir = common::TestDir::new("odd-dirs");
+        for d in ["a", "c/config", "e"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        std::fs::write(dir.join("f"), "").unwrap();
+        let mut cmd = std::process::Command::new(&bin);
+        std::os::unix::process::CommandExt::arg0(&mut cmd, "svlogd");
+        cmd.args(["-v", "a", "f", "nodir", "c", "e"]).current_dir(&dir.path);
+        let out = common::run(cmd);
+        results.push(common::text(&out));
+        // None usable at all: fatal, exit 111.
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.args(["f", "nodir"]).current_dir(&dir.path);
+        results.push(common::text(&common::run(cmd)));
+    }
+    assert_eq!(results[0], results[2]);
+    assert_eq!(results[1], results[3]);
+    assert_eq!(results[3].2, 111);
+}
