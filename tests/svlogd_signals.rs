@@ -152,20 +152,27 @@ fn time_based_rotation() {
     compare("time-rot", time_rotation);
 }
 
-fn term_mid_line(bin: &Path) -> String {
-    let mut r = Run::start(bin, "term", &["-v"], &["d"], |_| {});
-    r.write(b"first\nabc");
-    settle(&r, "d", 6);
+fn term_mid_line(bin: &Path, args: &[&str], before: &[u8], logged: u64, after: &[u8]) -> String {
+    let mut r = Run::start(bin, "term", args, &["d"], |_| {});
+    r.write(before);
+    r.wait_bytes("d", logged);
     r.signal(TERM);
     r.wait_err("sigterm received.", 1);
-    r.write(b"def\nmore\n");
+    r.write(after);
     let code = r.proc.wait_exit().code().unwrap_or(-1);
     r.dump(code)
 }
 
 #[test]
 fn sigterm_drops_the_line_in_progress() {
-    compare("term", term_mid_line);
+    compare("term", |bin| term_mid_line(bin, &["-v"], b"first\nabc", 6, b"def\nmore\n"));
+}
+
+#[test]
+fn sigterm_finishes_an_overlong_line() {
+    compare("term-long", |bin| {
+        term_mid_line(bin, &["-v", "-l", "5"], b"first\nabcdefgh", 14, b"ij\nmore\n")
+    });
 }
 
 fn term_between_lines(bin: &Path) -> String {
