@@ -308,7 +308,8 @@ fn directories_that_cannot_be_used() {
         std::fs::write(dir.join("f"), "").unwrap();
         let mut cmd = std::process::Command::new(&bin);
         std::os::unix::process::CommandExt::arg0(&mut cmd, "svlogd");
-        cmd.args(["-v", "a", "f", "nodir", "c", "e"]).current_dir(&dir.path);
+        cmd.args(["-v", "a", "f", "nodir", "c", "e"])
+            .current_dir(&dir.path);
         let out = common::run(cmd);
         results.push(common::text(&out));
         // None usable at all: fatal, exit 111.

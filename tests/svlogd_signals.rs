@@ -165,13 +165,21 @@ fn term_mid_line(bin: &Path, args: &[&str], before: &[u8], logged: u64, after: &
 
 #[test]
 fn sigterm_drops_the_line_in_progress() {
-    compare("term", |bin| term_mid_line(bin, &["-v"], b"first\nabc", 6, b"def\nmore\n"));
+    compare("term", |bin| {
+        term_mid_line(bin, &["-v"], b"first\nabc", 6, b"def\nmore\n")
+    });
 }
 
 #[test]
 fn sigterm_finishes_an_overlong_line() {
     compare("term-long", |bin| {
-        term_mid_line(bin, &["-v", "-l", "5"], b"first\nabcdefgh", 14, b"ij\nmore\n")
+        term_mid_line(
+            bin,
+            &["-v", "-l", "5"],
+            b"first\nabcdefgh",
+            14,
+            b"ij\nmore\n",
+        )
     });
 }
 

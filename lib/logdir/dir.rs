@@ -27,6 +27,8 @@ pub enum Processor {
 pub struct LogDir {
     /// The name as given (messages use it verbatim).
     pub name: String,
+    /// The name as given, as a path (it need not be UTF-8).
+    pub(super) path: std::path::PathBuf,
     pub(super) dir: Option<File>,
     pub(super) lock: Option<File>,
     /// The lock held over a close for the reopen that follows.
@@ -51,9 +53,13 @@ pub struct LogDir {
 }
 
 impl LogDir {
-    pub fn new(name: String, verbose: bool, line_max: u64) -> LogDir {
+    /// A directory named `path` on the command line (messages show it
+    /// converted to text).
+    pub fn new(path: impl Into<std::path::PathBuf>, verbose: bool, line_max: u64) -> LogDir {
+        let path = path.into();
         LogDir {
-            name,
+            name: path.to_string_lossy().into_owned(),
+            path,
             dir: None,
             lock: None,
             kept_lock: None,
@@ -90,7 +96,7 @@ impl LogDir {
         let dir = match std::fs::OpenOptions::new()
             .read(true)
             .custom_flags_nonblock()
-            .open(&self.name)
+            .open(&self.path)
         {
             Ok(d) => d,
             Err(e) => {

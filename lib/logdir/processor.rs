@@ -102,7 +102,7 @@ impl LogDir {
                 .on_exec_error(fatal("unable to run processor"), 111)
                 .keep_blocked(Signal::SIGCHLD)
                 .chdir(
-                    &self.name,
+                    &self.path,
                     fatal("unable to change directory, want processor"),
                 )
         });

@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn rotates_within_one_line_of_the_limit() {
         let d = scratch("within", "s100\nn0\n");
-        let mut ld = LogDir::new(d.to_string_lossy().into_owned(), false, 30);
+        let mut ld = LogDir::new(d.clone(), false, 30);
         assert!(ld.open(Instant::now()));
         for _ in 0..10 {
             ld.put(b"eighteen bytes ...");
@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn cuts_lines_at_the_limit_when_it_is_below_the_line_length() {
         let d = scratch("cut", "s50\nn0\n");
-        let mut ld = LogDir::new(d.to_string_lossy().into_owned(), false, 1000);
+        let mut ld = LogDir::new(d.clone(), false, 1000);
         assert!(ld.open(Instant::now()));
         for _ in 0..6 {
             ld.put(b"twenty-nine bytes of text...");
@@ -231,7 +231,7 @@ mod tests {
         for (i, suffix) in ["s", "s", "t"].iter().enumerate() {
             std::fs::write(d.join(format!("@40000000000000000000000{i}.{suffix}")), "x").unwrap();
         }
-        let mut ld = LogDir::new(d.to_string_lossy().into_owned(), false, 5);
+        let mut ld = LogDir::new(d.clone(), false, 5);
         assert!(ld.open(Instant::now()));
         assert_eq!(ld.size, 0);
         // The leftover .t is gone; the .u is kept and not counted.

@@ -17,7 +17,7 @@ pub(super) struct Options {
     pub(super) verbose: bool,
     pub(super) replace: Option<Replacement>,
     pub(super) line_max: usize,
-    pub(super) dirs: Vec<String>,
+    pub(super) dirs: Vec<OsString>,
 }
 
 fn usage(argv0: &str) -> ! {
@@ -78,12 +78,7 @@ pub(super) fn parse_options(args: &[OsString], argv0: &str) -> Options {
             Opt::Flag(..) => usage(argv0),
         }
     }
-    let dirs: Vec<String> = args
-        .get(1 + first..)
-        .unwrap_or(&[])
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let dirs: Vec<OsString> = args.get(1 + first..).unwrap_or(&[]).to_vec();
     if dirs.is_empty() || buf_len <= line_max {
         usage(argv0);
     }
