@@ -100,23 +100,31 @@ impl Svlogd {
         Some(deadline)
     }
 
+    /// What runit's signal handlers do; the work happens before the next read.
     fn on_signal(&mut self, sig: Signal) {
-        let (text, _) = match sig {
-            Signal::SIGTERM => ("sigterm received.", self.exit_asap = true),
-            Signal::SIGALRM => ("sigalarm received.", self.rotate_asap = true),
-            Signal::SIGHUP => ("sighangup received.", self.reopen_asap = true),
-            Signal::SIGCHLD => ("sigchild received.", ()),
+        let text = match sig {
+            Signal::SIGTERM => "sigterm received.",
+            Signal::SIGALRM => "sigalarm received.",
+            Signal::SIGHUP => "sighangup received.",
+            Signal::SIGCHLD => "sigchild received.",
             _ => return,
         };
         if self.verbose {
             info(&[text]);
         }
-        if sig == Signal::SIGCHLD {
-            while let Some(r) = crate::proc::reap_one() {
-                for d in &mut self.dirs {
-                    if d.child_exited(r.pid, r.wstatus) {
-                        break;
-                    }
+        match sig {
+            Signal::SIGTERM => self.exit_asap = true,
+            Signal::SIGALRM => self.rotate_asap = true,
+            Signal::SIGHUP => self.reopen_asap = true,
+            _ => self.reap_processors(),
+        }
+    }
+
+    fn reap_processors(&mut self) {
+        while let Some(r) = crate::proc::reap_one() {
+            for d in &mut self.dirs {
+                if d.child_exited(r.pid, r.wstatus) {
+                    break;
                 }
             }
         }
