@@ -114,7 +114,7 @@ impl LogDir {
                 b'u' => {}
                 _ => {
                     count += 1;
-                    if oldest.map_or(true, |o| n < o) {
+                    if oldest.is_none_or(|o| n < o) {
                         oldest = Some(n);
                     }
                 }
