@@ -12,10 +12,7 @@ pub const MAX_WAIT: Duration = Duration::from_secs(1000);
 /// Waits until one of `fds` is readable or `deadline` passes. Returns, per
 /// descriptor, whether it is readable (or hung up).
 pub fn readable(fds: &[BorrowedFd], deadline: Option<Instant>) -> Vec<bool> {
-    let mut pfds: Vec<PollFd> = fds
-        .iter()
-        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
-        .collect();
+    let mut pfds: Vec<PollFd> = fds.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)).collect();
     loop {
         let wait = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()).min(MAX_WAIT),
@@ -32,11 +29,7 @@ pub fn readable(fds: &[BorrowedFd], deadline: Option<Instant>) -> Vec<bool> {
                     .iter()
                     .map(|p| {
                         p.revents()
-                            .map(|r| {
-                                r.intersects(
-                                    PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR,
-                                )
-                            })
+                            .map(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR))
                             .unwrap_or(false)
                     })
                     .collect()

@@ -125,7 +125,12 @@ pub struct Outcome {
     pub warnings: Vec<Warning>,
 }
 
-fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN]) -> Vec<Warning> {
+fn write_steps(
+    dir: &str,
+    pid: Option<u32>,
+    stat: &str,
+    record: &[u8; STATUS_LEN],
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if let Some(pid) = pid {
         let text = if pid == 0 {
@@ -138,12 +143,8 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
             warnings.push(Warning::new(format!("unable to open {new}"), Some(e)));
             return warnings;
         }
-        if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}pid").as_str())
-        {
-            warnings.push(Warning::new(
-                format!("unable to rename pid.new to {dir}pid"),
-                Some(e),
-            ));
+        if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}pid").as_str()) {
+            warnings.push(Warning::new(format!("unable to rename pid.new to {dir}pid"), Some(e)));
             return warnings;
         }
     }
@@ -153,10 +154,7 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
         return warnings;
     }
     if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}stat").as_str()) {
-        warnings.push(Warning::new(
-            format!("unable to rename stat.new to {dir}stat"),
-            Some(e),
-        ));
+        warnings.push(Warning::new(format!("unable to rename stat.new to {dir}stat"), Some(e)));
     }
     let new = format!("{dir}status.new");
     let mut file = match open_new(&new) {
@@ -169,29 +167,19 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
     match file.write(record) {
         Ok(n) if n == STATUS_LEN => {}
         Ok(_) => {
-            warnings.push(Warning::new(
-                format!("unable to write {new}: partial write."),
-                None,
-            ));
+            warnings.push(Warning::new(format!("unable to write {new}: partial write."), None));
             return warnings;
         }
         Err(e) => {
-            warnings.push(Warning::new(
-                format!("unable to write {new}"),
-                Some(io_errno(&e)),
-            ));
+            warnings.push(Warning::new(format!("unable to write {new}"), Some(io_errno(&e))));
             drop(file);
             let _ = std::fs::remove_file(&new);
             return warnings;
         }
     }
     drop(file);
-    if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}status").as_str())
-    {
-        warnings.push(Warning::new(
-            format!("unable to rename status.new to {dir}status"),
-            Some(e),
-        ));
+    if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}status").as_str()) {
+        warnings.push(Warning::new(format!("unable to rename status.new to {dir}status"), Some(e)));
     }
     warnings
 }
@@ -251,8 +239,7 @@ mod tests {
             state: 1,
         };
         let expect = [
-            0x40, 0, 0, 0, 0x6b, 0x02, 0x8c, 0xc6, 0x1f, 0x1f, 0x10, 0x5c, 0x4e, 0x44, 0, 0, 0,
-            0x75, 0, 1,
+            0x40, 0, 0, 0, 0x6b, 0x02, 0x8c, 0xc6, 0x1f, 0x1f, 0x10, 0x5c, 0x4e, 0x44, 0, 0, 0, 0x75, 0, 1,
         ];
         assert_eq!(st.encode(), expect);
         assert_eq!(Status::decode(&expect), Some(st));
@@ -262,21 +249,9 @@ mod tests {
     #[test]
     fn stat_lines() {
         assert_eq!(stat_line(State::Run, false, false, Want::Up), "run\n");
-        assert_eq!(
-            stat_line(State::Down, true, false, Want::Down),
-            "down, paused\n"
-        );
-        assert_eq!(
-            stat_line(State::Finish, false, false, Want::Down),
-            "finish, want down\n"
-        );
-        assert_eq!(
-            stat_line(State::Run, false, true, Want::Exit),
-            "run, got TERM, want exit\n"
-        );
-        assert_eq!(
-            stat_line(State::Run, true, false, Want::Up),
-            "run, paused\n"
-        );
+        assert_eq!(stat_line(State::Down, true, false, Want::Down), "down, paused\n");
+        assert_eq!(stat_line(State::Finish, false, false, Want::Down), "finish, want down\n");
+        assert_eq!(stat_line(State::Run, false, true, Want::Exit), "run, got TERM, want exit\n");
+        assert_eq!(stat_line(State::Run, true, false, Want::Up), "run, paused\n");
     }
 }

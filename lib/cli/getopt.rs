@@ -50,10 +50,7 @@ pub fn parse(args: &[OsString], spec: &str) -> (Vec<Opt>, usize) {
                 }
                 Some(true) => {
                     if j + 1 < w.len() {
-                        opts.push(Opt::Flag(
-                            c,
-                            Some(OsStr::from_bytes(&w[j + 1..]).to_owned()),
-                        ));
+                        opts.push(Opt::Flag(c, Some(OsStr::from_bytes(&w[j + 1..]).to_owned())));
                     } else if i + 1 < args.len() {
                         i += 1;
                         opts.push(Opt::Flag(c, Some(args[i].clone())));
@@ -96,10 +93,7 @@ mod tests {
     #[test]
     fn options_stop_at_first_operand() {
         let (o, i) = parse(&args(&["-v", "-w5", "stop", "-w", "1"]), "vw:V");
-        assert_eq!(
-            o,
-            vec![Opt::Flag(b'v', None), Opt::Flag(b'w', Some("5".into()))]
-        );
+        assert_eq!(o, vec![Opt::Flag(b'v', None), Opt::Flag(b'w', Some("5".into()))]);
         assert_eq!(i, 2);
     }
 
@@ -115,10 +109,7 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(parse(&args(&["-x"]), "v").0, vec![Opt::Illegal(b'x')]);
-        assert_eq!(
-            parse(&args(&["-vw"]), "vw:").0,
-            vec![Opt::Flag(b'v', None), Opt::MissingArgument(b'w')]
-        );
+        assert_eq!(parse(&args(&["-vw"]), "vw:").0, vec![Opt::Flag(b'v', None), Opt::MissingArgument(b'w')]);
     }
 
     #[test]

@@ -217,10 +217,8 @@ impl Runsv {
             match nix::fcntl::readlink(path) {
                 Ok(target) => {
                     if target.len() >= 256 {
-                        self.voice.fatal(
-                            &["unable to readlink ./", path, ": name too long"],
-                            EXIT_FATAL,
-                        );
+                        self.voice
+                            .fatal(&["unable to readlink ./", path, ": name too long"], EXIT_FATAL);
                     }
                     let mut full = OsString::from(if target.to_string_lossy().starts_with('/') {
                         ""
@@ -262,10 +260,8 @@ impl Runsv {
                 .fatal(&[&path, " exists but is not a fifo"], EXIT_FATAL),
             Err(e) => self.fatal(&["unable to stat ", &path], e),
         }
-        let rd = fifo::open(&path, OFlag::O_RDONLY)
-            .unwrap_or_else(|e| self.fatal(&["unable to open ", &path], e));
-        let wr = fifo::open(&path, OFlag::O_WRONLY)
-            .unwrap_or_else(|e| self.fatal(&["unable to open ", &path], e));
+        let rd = fifo::open(&path, OFlag::O_RDONLY).unwrap_or_else(|e| self.fatal(&["unable to open ", &path], e));
+        let wr = fifo::open(&path, OFlag::O_WRONLY).unwrap_or_else(|e| self.fatal(&["unable to open ", &path], e));
         let svc = self.svc(which);
         svc.control_rd = Some(rd);
         svc.control_wr = Some(wr);
@@ -306,10 +302,7 @@ impl Runsv {
         loop {
             let now = Instant::now();
             if let Some(log) = &self.log {
-                if log.pid == 0
-                    && (log.want == Want::Up || log.start_pending)
-                    && !log.throttled(now)
-                {
+                if log.pid == 0 && (log.want == Want::Up || log.start_pending) && !log.throttled(now) {
                     self.start(Which::Log);
                 }
             }
@@ -321,13 +314,10 @@ impl Runsv {
                 self.start(Which::Main);
             }
 
-            let deadline = [
-                self.main.throttle_until,
-                self.log.as_ref().and_then(|l| l.throttle_until),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
+            let deadline = [self.main.throttle_until, self.log.as_ref().and_then(|l| l.throttle_until)]
+                .into_iter()
+                .flatten()
+                .min();
             let mut fds: Vec<BorrowedFd> = vec![self.signals.as_fd()];
             for svc in std::iter::once(&self.main).chain(self.log.as_ref()) {
                 if let Some(fd) = &svc.control_rd {
@@ -494,10 +484,7 @@ impl Runsv {
             Ok(s) => self.with_log_stdout(s, &format!("unable to setup stdout for {path}")),
             Err(_) => return false,
         }
-        .on_exec_error(
-            self.voice.fatal_prefix_bytes(&["unable to run control/?"]),
-            EXIT_FATAL,
-        );
+        .on_exec_error(self.voice.fatal_prefix_bytes(&["unable to run control/?"]), EXIT_FATAL);
         let pid = match spawn.start() {
             Ok(pid) => pid,
             Err(e) => {
@@ -508,8 +495,7 @@ impl Runsv {
         match proc::wait_for(pid) {
             Ok(w) => (w >> 8) == 0,
             Err(e) => {
-                self.voice
-                    .warn_err(&["unable to wait for child ", &path], e);
+                self.voice.warn_err(&["unable to wait for child ", &path], e);
                 false
             }
         }
@@ -581,39 +567,22 @@ impl Runsv {
                     .unwrap_or(CLOSED_FD);
                 Ok(Spawn::new("./run", &["./run"])?
                     .fd(fd, 0)
-                    .on_fd_error(
-                        self.voice
-                            .fatal_prefix_bytes(&["unable to setup filedescriptor for ./log/run"]),
-                    )
-                    .chdir(
-                        "./log",
-                        self.voice
-                            .fatal_prefix_bytes(&["unable to change directory to ./log"]),
-                    )?
-                    .on_exec_error(
-                        self.voice
-                            .fatal_prefix_bytes(&["unable to start log/./run"]),
-                        EXIT_FATAL,
-                    ))
+                    .on_fd_error(self.voice.fatal_prefix_bytes(&["unable to setup filedescriptor for ./log/run"]))
+                    .chdir("./log", self.voice.fatal_prefix_bytes(&["unable to change directory to ./log"]))?
+                    .on_exec_error(self.voice.fatal_prefix_bytes(&["unable to start log/./run"]), EXIT_FATAL))
             }
             Which::Main if finishing => {
                 let (code, sig) = proc::finish_args(self.main.wstatus);
                 let s = Spawn::new("./finish", &["./finish", &code, &sig])?;
                 Ok(self
                     .with_log_stdout(s, "unable to setup filedescriptor for ./finish")
-                    .on_exec_error(
-                        self.voice.fatal_prefix_bytes(&["unable to start ./finish"]),
-                        EXIT_FATAL,
-                    ))
+                    .on_exec_error(self.voice.fatal_prefix_bytes(&["unable to start ./finish"]), EXIT_FATAL))
             }
             Which::Main => {
                 let s = Spawn::new("./run", &["./run"])?;
                 Ok(self
                     .with_log_stdout(s, "unable to setup filedescriptor for ./run")
-                    .on_exec_error(
-                        self.voice.fatal_prefix_bytes(&["unable to start ./run"]),
-                        EXIT_FATAL,
-                    ))
+                    .on_exec_error(self.voice.fatal_prefix_bytes(&["unable to start ./run"]), EXIT_FATAL))
             }
         }
     }
@@ -633,11 +602,7 @@ impl Runsv {
                     continue;
                 }
                 self.went_down(Which::Main);
-            } else if self
-                .log
-                .as_ref()
-                .is_some_and(|l| l.pid != 0 && l.pid == r.pid)
-            {
+            } else if self.log.as_ref().is_some_and(|l| l.pid != 0 && l.pid == r.pid) {
                 let log = self.svc(Which::Log);
                 log.pid = 0;
                 log.got_term = false;

@@ -234,9 +234,7 @@ fn tagged_pids(needle: &str) -> Vec<i32> {
 
 /// Runs a command to completion with a deadline, returning its output.
 pub fn run(mut cmd: Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut p = Proc::start(cmd);
     let mut status = None;
     let ok = wait_until(Duration::from_secs(60), || {
@@ -313,10 +311,7 @@ pub fn mask_sv(s: &str) -> String {
             while j < b.len() && b[j].is_ascii_digit() {
                 j += 1;
             }
-            if j < b.len()
-                && b[j] == b's'
-                && (j + 1 == b.len() || b[j + 1] == b',' || b[j + 1] == b'\n' || b[j + 1] == b';')
-            {
+            if j < b.len() && b[j] == b's' && (j + 1 == b.len() || b[j + 1] == b',' || b[j + 1] == b'\n' || b[j + 1] == b';') {
                 out.push_str("Ns");
                 i = j + 1;
                 continue;
@@ -331,12 +326,7 @@ pub fn mask_sv(s: &str) -> String {
 /// Whether `/proc/PID` exists and is not a zombie.
 pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
+        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
         Err(_) => false,
     }
 }
