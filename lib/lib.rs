@@ -8,6 +8,7 @@ pub mod errstr;
 pub mod fifo;
 pub mod limits;
 pub mod lock;
+pub mod logdir;
 pub mod msg;
 pub mod poll;
 pub mod proc;

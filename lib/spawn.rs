@@ -20,6 +20,7 @@ pub struct Spawn {
     new_session: bool,
     exec_error: Vec<u8>,
     fail_code: i32,
+    keep_blocked: Vec<libc::c_int>,
 }
 
 /// A string as a C string; an interior NUL byte is an invalid argument.
@@ -40,6 +41,7 @@ impl Spawn {
             new_session: false,
             exec_error: Vec::new(),
             fail_code: 111,
+            keep_blocked: Vec::new(),
         })
     }
 
@@ -97,6 +99,12 @@ impl Spawn {
         self
     }
 
+    /// Leaves `sig` blocked in the child (the mask is otherwise emptied).
+    pub fn keep_blocked(mut self, sig: nix::sys::signal::Signal) -> Spawn {
+        self.keep_blocked.push(sig as libc::c_int);
+        self
+    }
+
     /// Forks and execs. The parent gets the pid; it must reap it.
     pub fn start(&self) -> Result<Pid, Errno> {
         let argv = sys::pointer_array(&self.argv);
@@ -115,6 +123,7 @@ impl Spawn {
             new_session: self.new_session,
             exec_error: &self.exec_error,
             fail_code: self.fail_code,
+            keep_blocked: &self.keep_blocked,
         })
     }
 }

@@ -47,6 +47,9 @@ pub struct ChildPlan<'a> {
     pub exec_error: &'a [u8],
     /// Exit code of the child when anything fails.
     pub fail_code: i32,
+    /// Signals that stay blocked in the child (svlogd's processor keeps
+    /// SIGCHLD blocked, as runit's does); every other signal is unblocked.
+    pub keep_blocked: &'a [libc::c_int],
 }
 
 /// Signals set back to default in every child. Only SIGPIPE: the Rust runtime
@@ -97,6 +100,9 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
     }
     let mut empty: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut empty);
+    for &sig in plan.keep_blocked {
+        libc::sigaddset(&mut empty, sig);
+    }
     libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     if plan.new_session {
         libc::setsid();
@@ -255,4 +261,46 @@ impl ArgvSlot {
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr, n);
         }
     }
+}
+
+/// The index of the first `needle` byte in `hay` (libc's vectorised memchr).
+pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    if hay.is_empty() {
+        return None;
+    }
+    // SAFETY: the pointer and length describe the live slice `hay`; memchr
+    // reads at most `hay.len()` bytes and returns null or a pointer into it.
+    let p = unsafe { libc::memchr(hay.as_ptr().cast(), libc::c_int::from(needle), hay.len()) };
+    if p.is_null() {
+        None
+    } else {
+        Some(p as usize - hay.as_ptr() as usize)
+    }
+}
+
+/// Opens `name` relative to the directory `dir` (openat(2)) as a `File`.
+pub fn openat_file(
+    dir: std::os::fd::BorrowedFd,
+    name: &str,
+    flags: nix::fcntl::OFlag,
+    mode: nix::sys::stat::Mode,
+) -> Result<std::fs::File, Errno> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let fd = nix::fcntl::openat(
+        Some(dir.as_raw_fd()),
+        name,
+        flags | nix::fcntl::OFlag::O_CLOEXEC,
+        mode,
+    )?;
+    // SAFETY: `fd` was just returned by openat and is owned by nothing else,
+    // so the File becomes its only owner.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
+/// A close-on-exec duplicate of `fd` numbered `min` or above (F_DUPFD_CLOEXEC).
+pub fn dup_above(fd: std::os::fd::BorrowedFd, min: RawFd) -> Result<std::os::fd::OwnedFd, Errno> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let new = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
+    // SAFETY: `new` was just created by fcntl and is owned by nothing else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
 }

@@ -1,5 +1,0 @@
-//! svlogd: not implemented yet.
-pub fn main(_args: Vec<std::ffi::OsString>) -> i32 {
-    crate::msg::line(&["svlogd: not implemented yet"]);
-    111
-}

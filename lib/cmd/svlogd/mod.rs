@@ -1,0 +1,293 @@
+//! svlogd: reads lines on stdin and appends them to rotated log files in one
+//! or more directories (spec/svlogd.md). This module is the policy: options,
+//! what happens to each line in each directory, and the single-threaded poll
+//! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
+
+mod options;
+mod route;
+
+use crate::logdir::dir::LogDir;
+use crate::logdir::lines::Splitter;
+use crate::logdir::report::{info, warn_err};
+use crate::logdir::stamp::Stamper;
+use crate::msg;
+use crate::sig::Signals;
+use crate::tai::Tai64n;
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use options::parse_options;
+use route::Router;
+use std::ffi::OsString;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+/// runit never sleeps longer than this in its poll.
+const LONGEST_WAIT: Duration = Duration::from_secs(2744);
+/// Input is read in blocks of this size (runit reads `buflen` bytes, which
+/// changes nothing but how often it looks at signals).
+const READ_BLOCK: usize = 256 * 1024;
+
+/// The program's state between reads.
+struct Svlogd {
+    dirs: Vec<LogDir>,
+    splitter: Splitter,
+    stamper: Stamper,
+    line_max: usize,
+    verbose: bool,
+    has_patterns: bool,
+    shadow: Vec<u8>,
+    exit_asap: bool,
+    rotate_asap: bool,
+    reopen_asap: bool,
+}
+
+impl Svlogd {
+    fn reopen(&mut self) {
+        let now = Instant::now();
+        let mut ok = false;
+        for d in &mut self.dirs {
+            d.close();
+            ok |= d.open(now);
+        }
+        self.has_patterns = self.dirs.iter().any(|d| !d.cfg.patterns.is_empty());
+        if !ok {
+            msg::line(&["svlogd: fatal: no functional log directories."]);
+            std::process::exit(111);
+        }
+    }
+
+    fn flush_all(&mut self) {
+        for d in &mut self.dirs {
+            d.flush();
+        }
+    }
+
+    /// What runit does before each read: rotate on request or
+    /// deadline, reopen on request. Returns the poll deadline, or None when
+    /// it is time to stop.
+    fn before_read(&mut self) -> Option<Instant> {
+        if self.rotate_asap {
+            for d in &mut self.dirs {
+                d.rotate();
+            }
+            self.rotate_asap = false;
+        }
+        if self.exit_asap && self.splitter.at_line_start() {
+            return None;
+        }
+        if self.reopen_asap {
+            self.reopen();
+            self.reopen_asap = false;
+        }
+        for d in &mut self.dirs {
+            if d.failed_to_start() {
+                d.processor_done(111 << 8);
+            }
+        }
+        let now = Instant::now();
+        let mut deadline = now + LONGEST_WAIT;
+        for d in &mut self.dirs {
+            if d.cfg.time_max.is_none() {
+                continue;
+            }
+            if d.deadline.is_some_and(|t| t < now) {
+                d.rotate();
+            }
+            if let Some(t) = d.deadline.filter(|_| d.cfg.time_max.is_some()) {
+                deadline = deadline.min(t);
+            }
+        }
+        Some(deadline)
+    }
+
+    /// What runit's signal handlers do; the work happens before the next read.
+    fn on_signal(&mut self, sig: Signal) {
+        let text = match sig {
+            Signal::SIGTERM => "sigterm received.",
+            Signal::SIGALRM => "sigalarm received.",
+            Signal::SIGHUP => "sighangup received.",
+            Signal::SIGCHLD => "sigchild received.",
+            _ => return,
+        };
+        if self.verbose {
+            info(&[text]);
+        }
+        match sig {
+            Signal::SIGTERM => self.exit_asap = true,
+            Signal::SIGALRM => self.rotate_asap = true,
+            Signal::SIGHUP => self.reopen_asap = true,
+            _ => self.reap_processors(),
+        }
+    }
+
+    fn reap_processors(&mut self) {
+        while let Some(r) = crate::proc::reap_one() {
+            for d in &mut self.dirs {
+                if d.child_exited(r.pid, r.wstatus) {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, data: &[u8], now: Tai64n) {
+        let mut router = Router {
+            dirs: &mut self.dirs,
+            stamper: &mut self.stamper,
+            scratch: Vec::new(),
+            shadow: self.has_patterns.then_some(&mut self.shadow),
+        };
+        self.splitter.feed(data, now, &mut router);
+    }
+
+    fn finish_input(&mut self) {
+        let mut router = Router {
+            dirs: &mut self.dirs,
+            stamper: &mut self.stamper,
+            scratch: Vec::new(),
+            shadow: self.has_patterns.then_some(&mut self.shadow),
+        };
+        self.splitter.finish(&mut router);
+    }
+
+    /// After SIGTERM runit stops at the first line whose first part ends at
+    /// the end of the data read, without writing it. Returns whether to stop.
+    fn feed_while_exiting(&mut self, data: &[u8], now: Tai64n) -> bool {
+        let Some((&last, body)) = data.split_last() else {
+            return false;
+        };
+        self.feed(body, now);
+        let completes_head = !self.splitter.in_rest()
+            && (last == b'\n' || self.splitter.collected() + 1 >= self.line_max);
+        if completes_head {
+            self.splitter.discard();
+            return true;
+        }
+        self.feed(&[last], now);
+        false
+    }
+
+    fn shut_down(&mut self) {
+        for d in &mut self.dirs {
+            d.wait_processor();
+            d.close();
+        }
+    }
+}
+
+fn set_nonblocking(fd: BorrowedFd) {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use std::os::fd::AsRawFd;
+    if let Ok(flags) = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL) {
+        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+        let _ = fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags));
+    }
+}
+
+pub fn main(args: Vec<OsString>) -> i32 {
+    crate::sys::restore_sigpipe();
+    let argv0 = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "svlogd".into());
+    let opts = parse_options(&args, &argv0);
+    // runit keeps the start-up directory open; we never leave it, so opening
+    // it only checks that it can be opened.
+    let _cwd = match std::fs::File::open(".") {
+        Ok(f) => f,
+        Err(e) => {
+            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+            msg::line_err(
+                &["svlogd: fatal: unable to open current working directory"],
+                errno,
+            );
+            return 111;
+        }
+    };
+    let stdin = std::io::stdin();
+    set_nonblocking(stdin.as_fd());
+    let mut signals = match Signals::new(&[
+        Signal::SIGTERM,
+        Signal::SIGCHLD,
+        Signal::SIGALRM,
+        Signal::SIGHUP,
+    ]) {
+        Ok(s) => s,
+        Err(e) => {
+            msg::line_err(&["svlogd: fatal: unable to block signals"], e);
+            return 111;
+        }
+    };
+    let mut s = Svlogd {
+        dirs: opts
+            .dirs
+            .iter()
+            .map(|n| LogDir::new(n.clone(), opts.verbose, opts.line_max as u64))
+            .collect(),
+        splitter: Splitter::new(opts.line_max, opts.replace.clone()),
+        stamper: Stamper::new(opts.stamp),
+        line_max: opts.line_max,
+        verbose: opts.verbose,
+        has_patterns: false,
+        shadow: Vec::new(),
+        exit_asap: false,
+        rotate_asap: false,
+        reopen_asap: false,
+    };
+    s.reopen();
+    let mut buf = vec![0u8; READ_BLOCK];
+    run(&mut s, &mut signals, &mut buf, stdin.as_fd());
+    s.shut_down();
+    0
+}
+
+/// The poll loop: wait for input or a signal, then read one block.
+fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd) {
+    loop {
+        let Some(deadline) = s.before_read() else {
+            return;
+        };
+        // Like runit, the read size is chosen before the wait: only the reads
+        // after a SIGTERM noticed earlier are one byte long.
+        let len = if s.exit_asap { 1 } else { buf.len() };
+        // runit writes every line at once; we write when it would show: before
+        // waiting (and at rotation, signals and exit, which write their own).
+        let fds = [stdin, signals.as_fd()];
+        let mut ready = crate::poll::readable(&fds, Some(Instant::now()));
+        if !ready.contains(&true) {
+            s.flush_all();
+            ready = crate::poll::readable(&fds, Some(deadline));
+        }
+        if ready.get(1) == Some(&true) {
+            for sig in signals.drain() {
+                s.on_signal(sig);
+            }
+        }
+        match nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&stdin), &mut buf[..len]) {
+            Ok(0) => {
+                s.finish_input();
+                return;
+            }
+            Ok(n) => {
+                let now = if s.stamper.enabled() {
+                    Tai64n::now()
+                } else {
+                    Tai64n::default()
+                };
+                if s.exit_asap {
+                    if s.feed_while_exiting(&buf[..n], now) {
+                        return;
+                    }
+                } else {
+                    s.feed(&buf[..n], now);
+                }
+            }
+            Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+            Err(e) => {
+                warn_err(&["unable to read standard input"], e);
+                s.finish_input();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! What happens to each line in each open log directory: patterns, the copy
+//! on stderr, UDP, the prefix and the timestamp, then the log file.
+
+use crate::logdir::dir::LogDir;
+use crate::logdir::lines::LineSink;
+use crate::logdir::pattern::select;
+use crate::logdir::stamp::Stamper;
+use crate::tai::Tai64n;
+use std::io::Write;
+
+/// What happens to each line in each open directory.
+pub(super) struct Router<'a> {
+    pub(super) dirs: &'a mut [LogDir],
+    pub(super) stamper: &'a mut Stamper,
+    pub(super) scratch: Vec<u8>,
+    /// A copy of runit's line buffer, kept only while some directory has
+    /// patterns: its byte after the line can decide a `+` pattern.
+    pub(super) shadow: Option<&'a mut Vec<u8>>,
+}
+
+impl Router<'_> {
+    /// `<stamp><prefix><line>[...]\n`: the text for stderr and UDP.
+    fn copy_text(scratch: &mut Vec<u8>, stamp: &[u8], prefix: &[u8], line: &[u8], overlong: bool) {
+        scratch.clear();
+        scratch.extend_from_slice(stamp);
+        scratch.extend_from_slice(prefix);
+        scratch.extend_from_slice(line);
+        if overlong {
+            scratch.extend_from_slice(b"...");
+        }
+        scratch.push(b'\n');
+    }
+}
+
+impl LineSink for Router<'_> {
+    fn head(&mut self, line: &[u8], stamp: Tai64n, overlong: bool) {
+        let st: &[u8] = self.stamper.text(stamp);
+        let after = match self.shadow.as_deref_mut() {
+            Some(shadow) => {
+                if shadow.len() <= line.len() {
+                    shadow.resize(line.len() + 1, 0);
+                }
+                shadow[..line.len()].copy_from_slice(line);
+                shadow[line.len()]
+            }
+            None => 0,
+        };
+        for d in self.dirs.iter_mut().filter(|d| d.is_open()) {
+            if !d.cfg.patterns.is_empty() {
+                d.selection = select(&d.cfg.patterns, line, after, d.selection);
+            }
+            if d.selection.stderr {
+                Router::copy_text(&mut self.scratch, st, &d.cfg.prefix, line, overlong);
+                let _ = std::io::stderr().lock().write_all(&self.scratch);
+            }
+            if !d.selection.file {
+                continue;
+            }
+            if let Some(addr) = d.cfg.udp {
+                Router::copy_text(&mut self.scratch, st, &d.cfg.prefix, line, overlong);
+                send_udp(d, addr, &self.scratch, st, line);
+            }
+            if !d.cfg.udp_only {
+                if !st.is_empty() {
+                    d.put(st);
+                }
+                if !d.cfg.prefix.is_empty() {
+                    let prefix = std::mem::take(&mut d.cfg.prefix);
+                    d.put(&prefix);
+                    d.cfg.prefix = prefix;
+                }
+                d.put(line);
+            }
+        }
+    }
+
+    fn rest(&mut self, bytes: &[u8]) {
+        for d in self.dirs.iter_mut() {
+            if d.is_open() && d.selection.file && !d.cfg.udp_only {
+                d.put(bytes);
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        for d in self.dirs.iter_mut() {
+            if d.is_open() && d.selection.file && !d.cfg.udp_only {
+                d.put(b"\n");
+            }
+        }
+    }
+}
+
+/// One datagram per line from a fresh socket, as runit does; failures are
+/// noted in the log file itself.
+fn send_udp(d: &mut LogDir, addr: std::net::SocketAddrV4, text: &[u8], stamp: &[u8], line: &[u8]) {
+    let sock =
+        std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| s.set_nonblocking(true).map(|_| s));
+    match sock {
+        Err(_) => {
+            let prefix = d.cfg.prefix.clone();
+            for part in [
+                &b"warning: no udp socket available: "[..],
+                stamp,
+                &prefix,
+                line,
+                b"\n",
+            ] {
+                if !part.is_empty() {
+                    d.put(part);
+                }
+            }
+        }
+        Ok(s) => {
+            if s.send_to(text, addr).ok() != Some(text.len()) {
+                d.put(b"warning: failure sending through udp: ");
+                d.put(text);
+            }
+        }
+    }
+}
