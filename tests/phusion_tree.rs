@@ -105,7 +105,7 @@ impl Tree {
         // Ignores SIGTERM: only the kill after the timeout stops it.
         script(
             sv("stubborn").join("run"),
-            "#!/bin/sh\ntrap '' TERM\necho stubborn up\nexec sleep 1000\n",
+            "#!/bin/sh\ntrap '' TERM\necho up > trapped\nexec sleep 1000\n",
         );
         // The init: runsvdir -P, and my_init's shutdown on SIGTERM.
         script(
@@ -202,6 +202,10 @@ while :; do sleep 1 & wait $!; done
             self.log_lines("worker").contains(&"worker up".to_string())
         });
         wait_for("ticker logged", || self.log_lines("ticker").len() > 5);
+        // TERM is ignored only once the stubborn service's trap is set.
+        wait_for("stubborn trapped", || {
+            self.file("etc/service/stubborn/trapped") == "up\n"
+        });
     }
 
     /// `sv status` of every service with that suite's sv, pids and seconds masked.

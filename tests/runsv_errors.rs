@@ -278,10 +278,16 @@ fn run_starts_clean() {
 fn sigterm_with_a_stubborn_service_waits() {
     // A service that ignores TERM keeps runsv in its exit sequence.
     let (d, p) = started("stubborn", |s| {
-        script(s.join("run"), "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n");
+        script(
+            s.join("run"),
+            "#!/bin/sh\ntrap '' TERM\necho up > trapped\nexec sleep 1000\n",
+        );
     });
     let s = d.join("s");
-    wait_for("running", || state_pid(&s).is_some_and(|(st, _)| st == 1));
+    // TERM is ignored only once the trap is set.
+    wait_for("trap set", || {
+        fs::read_to_string(s.join("trapped")).is_ok_and(|t| t == "up\n")
+    });
     p.signal(libc::SIGTERM);
     wait_for("got TERM", || {
         fs::read_to_string(s.join("supervise/stat"))

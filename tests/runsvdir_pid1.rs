@@ -144,7 +144,10 @@ fn graceful_kills_what_ignores_term_after_the_grace_time() {
     polite_service(&t, "a");
     script(
         t.join("sv/stubborn/run"),
-        "#!/bin/sh\ntrap '' TERM\necho up\nexec sleep 1000\n",
+        &format!(
+            "#!/bin/sh\ntrap '' TERM\necho up > {}\nexec sleep 1000\n",
+            t.join("stubborn.up").display()
+        ),
     );
     script(
         t.join("sv/stubborn/finish"),
@@ -157,10 +160,8 @@ fn graceful_kills_what_ignores_term_after_the_grace_time() {
         return;
     };
     assert!(wait_until(SLOW, || read_text(&t.join("a.log")).contains("started")));
-    assert!(wait_until(SLOW, || common::state_pid(
-        &t.join("sv/stubborn")
-    )
-    .is_some_and(|s| s.1 != 0)));
+    // Only once the trap is set does TERM stop being fatal to it.
+    assert!(wait_until(SLOW, || read_text(&t.join("stubborn.up")) == "up\n"));
     let sent = Instant::now();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid1),

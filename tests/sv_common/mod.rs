@@ -60,10 +60,17 @@ impl World {
     }
 
     /// Waits until service `name` is running (state byte 1, pid set).
+    /// Waits until the service runs and its script has exec'd `sleep`: every
+    /// run script here sets its traps first, so from then on they hold.
     pub fn wait_running(&self, name: &str) {
         let dir = self.path(name);
         wait_for("service running", || {
-            common::state_pid(&dir).is_some_and(|(s, p)| s == 1 && p != 0)
+            common::state_pid(&dir).is_some_and(|(s, p)| {
+                s == 1
+                    && p != 0
+                    && std::fs::read_to_string(format!("/proc/{p}/comm"))
+                        .is_ok_and(|c| c.trim() == "sleep")
+            })
         });
     }
 
