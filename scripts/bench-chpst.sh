@@ -5,8 +5,7 @@
 set -e
 n=${1:-2000}
 cd "$(dirname "$0")/.."
-cargo build --release --bin chpst >/dev/null 2>&1
-ours=$PWD/target/release/chpst
+ours="$(bash scripts/build-release.sh 2>/dev/null)/chpst"
 theirs=/usr/bin/chpst
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -13,8 +13,7 @@
 # or enough process slots for 2 x 5000 processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bins >&2
-OURS="$PWD/target/release"
+OURS="$(bash scripts/build-release.sh)"
 LATENCY_RUNS=${LATENCY_RUNS:-10}
 IDLE_SECS=${IDLE_SECS:-60}
 SIZES=${SIZES:-"1000 5000"}

@@ -8,21 +8,21 @@
 # Prints mean times and the ratio runit/ours (above 1: ours is faster).
 #
 # Usage: scripts/bench-sv.sh [ITERATIONS]   (release build is made first)
-#        BENCH_STATIC=1 scripts/bench-sv.sh  (also a statically linked sv)
+#        BENCH_DYNAMIC=1 scripts/bench-sv.sh  (also a dynamically linked sv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations=${1:-20}
 theirs=/usr/bin/sv
 [ -x "$theirs" ] || { echo "runit's sv is not installed ($theirs)"; exit 1; }
-cargo build --release --bins -q
-ours=$PWD/target/release/sv
-runsv=$PWD/target/release/runsv
-# BENCH_STATIC=1 also measures a statically linked sv (no dynamic loader).
-static=
-if [ -n "${BENCH_STATIC:-}" ]; then
-  RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -q \
-    --target x86_64-unknown-linux-gnu --bin sv
-  static=$PWD/target/x86_64-unknown-linux-gnu/release/sv
+# The binaries scripts/install.sh ships (static).
+BIN="$(bash scripts/build-release.sh)"
+ours=$BIN/sv
+runsv=$BIN/runsv
+# BENCH_DYNAMIC=1 also measures a dynamically linked sv (cargo's default).
+dynamic=
+if [ -n "${BENCH_DYNAMIC:-}" ]; then
+  cargo build --release -q --bin sv
+  dynamic=$PWD/target/release/sv
 fi
 
 work=$(mktemp -d /tmp/bench-sv.XXXXXX)
@@ -78,9 +78,9 @@ for count in 1 100 1000; do
   for ((n = 0; n < count; n++)); do names+=("s$n"); done
   read -r t o < <(pair_ms "$theirs" "$ours" status "${names[@]}")
   printf '%-28s %12s %12s %8s\n' "status, $count services" "$t" "$o" "$(ratio "$t" "$o")"
-  if [ -n "$static" ]; then
-    read -r t o < <(pair_ms "$theirs" "$static" status "${names[@]}")
-    printf '%-28s %12s %12s %8s\n' "  (static build)" "$t" "$o" "$(ratio "$t" "$o")"
+  if [ -n "$dynamic" ]; then
+    read -r t o < <(pair_ms "$theirs" "$dynamic" status "${names[@]}")
+    printf '%-28s %12s %12s %8s\n' "  (dynamic build)" "$t" "$o" "$(ratio "$t" "$o")"
   fi
 done
 

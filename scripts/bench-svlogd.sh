@@ -12,9 +12,7 @@
 set -eu
 MB=${1:-400}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --bin svlogd --manifest-path "$ROOT/Cargo.toml" >/dev/null 2>&1 ||
-    cargo build --release --bin svlogd --manifest-path "$ROOT/Cargo.toml"
-OURS=$ROOT/target/release/svlogd
+OURS="$(bash "$ROOT/scripts/build-release.sh" 2>/dev/null)/svlogd"
 RUNIT=/usr/bin/svlogd
 [ -x "$RUNIT" ] || { echo "Debian's svlogd is not installed" >&2; exit 1; }
 W=$(mktemp -d /var/tmp/bench-svlogd.XXXXXX)

@@ -21,11 +21,19 @@ fn has_pending(d: &Path) -> bool {
 }
 
 /// Waits until `name` holds `bytes` in its log files and no processor work
-/// is left.
+/// is left: no `.u` file pending, and (under -v) a `processed:` line for
+/// every file handed to the processor, which runit prints only after reaping
+/// it, so that a signal sent next cannot overtake that line.
 fn settle(r: &Run, name: &str, bytes: u64) {
     let d = r.path(name);
+    let handed = format!("rename: {name}/current @");
+    let done = format!("processed: {name}/@");
     wait_for(&format!("{name} settles at {bytes} bytes"), || {
-        !has_pending(&d) && logged_bytes(&d) == bytes
+        let err = r.err();
+        let count = |f: &dyn Fn(&str) -> bool| err.lines().filter(|l| f(l)).count();
+        !has_pending(&d)
+            && logged_bytes(&d) == bytes
+            && count(&|l| l.contains(&handed) && l.contains(".u ")) == count(&|l| l.contains(&done))
     });
 }
 

@@ -74,6 +74,20 @@ impl World {
         });
     }
 
+    /// Waits until the service's last change lies in an earlier whole second
+    /// than now. A `t`-type wait (restart) started in the same second as the
+    /// service may pass on the old status (spec/sv.md §5.2); after this it
+    /// cannot, so the scenario no longer depends on that race.
+    pub fn wait_past_second(&self, name: &str) {
+        let dir = self.path(name);
+        wait_for("a second boundary", || {
+            common::status_bytes(&dir).is_some_and(|b| {
+                let secs = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                runit::tai::Tai64n::now().secs > secs
+            })
+        });
+    }
+
     /// A service whose runsv ran once and exited: `supervise/` stays behind.
     pub fn dead_service(&mut self, runsv: &Path, name: &str) {
         self.service(name, SLEEPER, false);
