@@ -1,3 +1,7 @@
 //! Command-line parsing. runit's option syntax is its own small getopt
-//! (spec/common.md §3); [`getopt`] reproduces it. Each program has a submodule.
+//! (spec/common.md §3: options only before the first operand, any word
+//! starting with `--` ends them, clustered flags, arguments glued or next);
+//! [`getopt`] reproduces it exactly, which is simpler and more faithful than
+//! bending a general-purpose parser (clap is therefore not a dependency).
+//! Programs whose syntax is not getopt's (runsv, runsvdir) parse by hand.
 pub mod getopt;
