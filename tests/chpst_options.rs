@@ -473,32 +473,7 @@ fn locks() {
         ("chpst: fatal: unable to lock: lk: temporary failure\n", 111)
     );
     assert!(!t.join("ran").exists());
-    let mut waiters = Vec::new();
-    for bin in [&p.ours, &p.theirs] {
-        let mut c = clean_command(bin);
-        c.args(["-l", "lk", "sh", "-c", "echo $$ >> waited"])
-            .current_dir(&t.path);
-        waiters.push(common::Proc::start(c));
-    }
-    // Both waiters block with the lock file open, not yet run.
-    for w in &waiters {
-        let fd3 = format!("/proc/{}/fd/3", w.pid());
-        common::wait_for("waiter opened the lock", || {
-            fs::read_link(&fd3).is_ok_and(|l| l == t.join("lk"))
-        });
-    }
-    assert!(!t.join("waited").exists());
-    drop(holder);
-    for w in &mut waiters {
-        assert!(w.wait_exit().success());
-    }
-    assert_eq!(
-        fs::read_to_string(t.join("waited"))
-            .unwrap()
-            .lines()
-            .count(),
-        2
-    );
+    chpst_support::both_wait_for_lock(&t, [&p.ours, &p.theirs], &["-l", "lk"], holder);
     // Only one lock option.
     let out = p.same_args("-l -L", &t.path, &["-l", "a", "-L", "b", "true"]);
     assert_eq!(out.2, 100);

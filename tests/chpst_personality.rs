@@ -197,31 +197,7 @@ fn setlock() {
     assert_eq!((out.1.as_str(), out.2), ("", 0));
     assert!(!t.join("ran").exists());
     // -n waits until the holder is gone.
-    let mut waiters = Vec::new();
-    for bin in [&p.ours, &p.theirs] {
-        let mut c = clean_command(bin);
-        c.args(["-n", "lk", "sh", "-c", "echo $$ >> waited"])
-            .current_dir(&t.path);
-        waiters.push(Proc::start(c));
-    }
-    for w in &waiters {
-        let fd3 = format!("/proc/{}/fd/3", w.pid());
-        common::wait_for("waiter opened the lock", || {
-            fs::read_link(&fd3).is_ok_and(|l| l == t.join("lk"))
-        });
-    }
-    assert!(!t.join("waited").exists());
-    drop(holder);
-    for w in &mut waiters {
-        assert!(w.wait_exit().success());
-    }
-    assert_eq!(
-        fs::read_to_string(t.join("waited"))
-            .unwrap()
-            .lines()
-            .count(),
-        2
-    );
+    chpst_support::both_wait_for_lock(&t, [&p.ours, &p.theirs], &["-n", "lk"], holder);
     // Failures to open, and to run, with and without -x.
     let out = p.same_args("open fails", &t.path, &["no/such/lk", "true"]);
     assert_eq!(

@@ -231,15 +231,15 @@ fn proc_state(pid: u32) -> char {
         .unwrap_or('?')
 }
 
-#[test]
-fn term_restarts() {
+/// `sv CMD` stops the service's process; runsv starts a new one.
+fn restarts_after(cmd: &'static str) {
     differential(
-        "term",
+        cmd,
         |s| run_script(s, SLEEPER),
         |svc| {
             svc.wait_stat("", "run\n");
             let pid = state_pid(&svc.path()).unwrap().1;
-            svc.sv(&["term", "s"]);
+            svc.sv(&[cmd, "s"]);
             wait_for("restart with new pid", || {
                 state_pid(&svc.path()).is_some_and(|(st, p)| st == 1 && p != pid)
             });
@@ -250,21 +250,13 @@ fn term_restarts() {
 }
 
 #[test]
+fn term_restarts() {
+    restarts_after("term");
+}
+
+#[test]
 fn kill_restarts() {
-    differential(
-        "kill",
-        |s| run_script(s, SLEEPER),
-        |svc| {
-            svc.wait_stat("", "run\n");
-            let pid = state_pid(&svc.path()).unwrap().1;
-            svc.sv(&["kill", "s"]);
-            wait_for("restart with new pid", || {
-                state_pid(&svc.path()).is_some_and(|(st, p)| st == 1 && p != pid)
-            });
-            svc.wait_stat("", "run\n");
-            svc.snapshot()
-        },
-    );
+    restarts_after("kill");
 }
 
 #[test]

@@ -198,3 +198,30 @@ fn copy_with_libs(root: &Path, bin: &Path, inside: &str) {
         }
     }
 }
+
+/// Starts ours and Debian's with `args` (`-l lk ...`, `setlock -n lk ...`),
+/// each appending its pid to `waited`, while `holder` holds `lk`: both must
+/// block with the lock file open, and both run once the holder is gone.
+pub fn both_wait_for_lock(t: &TestDir, bins: [&Path; 2], args: &[&str], holder: common::Proc) {
+    let mut waiters = Vec::new();
+    for bin in bins {
+        let mut c = clean_command(bin);
+        c.args(args)
+            .args(["sh", "-c", "echo $$ >> waited"])
+            .current_dir(&t.path);
+        waiters.push(common::Proc::start(c));
+    }
+    for w in &waiters {
+        let fd3 = format!("/proc/{}/fd/3", w.pid());
+        common::wait_for("waiter opened the lock", || {
+            fs::read_link(&fd3).is_ok_and(|l| l == t.join("lk"))
+        });
+    }
+    assert!(!t.join("waited").exists());
+    drop(holder);
+    for w in &mut waiters {
+        assert!(w.wait_exit().success());
+    }
+    let waited = fs::read_to_string(t.join("waited")).unwrap_or_default();
+    assert_eq!(waited.lines().count(), 2);
+}
