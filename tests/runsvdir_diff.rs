@@ -392,7 +392,7 @@ fn service_stderr_in_log_and_forced_rescan_failure() {
                 "#!/bin/sh\necho hello from a >&2\nexec sleep 1000\n",
             );
             fs::create_dir_all(sv.join(".forced-rescan")).unwrap();
-            let (mut p, err) = start(imp, &t.path, &["sv", &arg]);
+            let (p, err) = start(imp, &t.path, &["sv", &arg]);
             let mut title = String::new();
             assert!(wait_until(SLOW, || {
                 title = argv(p.pid()).get(2).cloned().unwrap_or_default();
