@@ -3,7 +3,7 @@
 //! touched).
 mod common;
 
-use common::{clean_command, ours, run, text, theirs_or_skip};
+use common::{ours, run, text, theirs_or_skip};
 use std::path::Path;
 
 /// The scenario: every error path we can provoke, two switches, and the
@@ -33,17 +33,8 @@ fn in_namespace(bin: &Path) -> (String, String, i32) {
     let script = format!(
         "mount -t tmpfs none {mount_on} || exit 98\nmkdir -p /etc/runit/runsvdir\n{SCENARIO}"
     );
-    let mut c = clean_command("/usr/bin/unshare");
-    c.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "/bin/sh",
-        "-c",
-        &script,
-    ])
-    .env("B", bin)
-    .current_dir("/");
+    let mut c = common::private_mount_shell(&script);
+    c.env("B", bin).current_dir("/");
     let (out, err, code) = text(&run(c));
     (out, err.replace(bin.to_str().unwrap(), "B"), code)
 }

@@ -2,7 +2,7 @@
 //! scratch tmpfs over /var/run and /var/log (the real files are never touched).
 mod common;
 
-use common::{clean_command, ours, run, text, theirs_or_skip, TestDir};
+use common::{ours, run, text, theirs_or_skip, TestDir};
 use std::path::Path;
 
 const RECORD: usize = 384;
@@ -37,18 +37,8 @@ fn scenario(bin: &Path) -> (String, String, i32, Vec<u8>, Vec<u8>) {
     utmp.extend(record(7, "pts/2", "", ""));
     utmp.extend(record(7, "pts/2", "bob", "somehost"));
     std::fs::write(t.join("utmp"), &utmp).unwrap();
-    let mut c = clean_command("/usr/bin/unshare");
-    c.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "/bin/sh",
-        "-c",
-        SCENARIO,
-    ])
-    .env("B", bin)
-    .env("D", &t.path)
-    .current_dir("/");
+    let mut c = common::private_mount_shell(SCENARIO);
+    c.env("B", bin).env("D", &t.path).current_dir("/");
     let (out, err, code) = text(&run(c));
     let err = err.replace(bin.to_str().unwrap(), "B");
     let now = std::time::SystemTime::now()

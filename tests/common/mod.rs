@@ -140,6 +140,21 @@ pub fn runit_path() -> String {
     "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".to_string()
 }
 
+/// `sh -c SCRIPT` in a private mount namespace (root only), so that a test
+/// can mount a tmpfs over a system directory without touching the real one.
+pub fn private_mount_shell(script: &str) -> Command {
+    let mut c = clean_command("/usr/bin/unshare");
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-c",
+        script,
+    ]);
+    c
+}
+
 /// A started process, killed with everything it started when dropped.
 pub struct Proc {
     pub child: Child,

@@ -105,13 +105,8 @@ impl Run {
             fs::create_dir_all(dir.join(n)).unwrap();
         }
         setup(&dir.path);
-        let err = fs::File::create(dir.join("err")).unwrap();
-        let mut cmd = Command::new(bin);
-        cmd.arg0("svlogd")
-            .args(args)
-            .args(names)
-            .current_dir(&dir.path);
-        cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(err);
+        let mut cmd = svlogd_command(bin, &dir, args, names);
+        cmd.stdin(Stdio::piped());
         let mut proc = Proc::start(cmd);
         let stdin = proc.child.stdin.take();
         Run {
@@ -203,15 +198,8 @@ pub fn run_file(
         }
     }
     fs::write(dir.join("input"), input).unwrap();
-    let err = fs::File::create(dir.join("err")).unwrap();
-    let mut cmd = Command::new(bin);
-    cmd.arg0("svlogd")
-        .args(args)
-        .args(names)
-        .current_dir(&dir.path);
-    cmd.stdin(fs::File::open(dir.join("input")).unwrap())
-        .stdout(Stdio::null())
-        .stderr(err);
+    let mut cmd = svlogd_command(bin, &dir, args, names);
+    cmd.stdin(fs::File::open(dir.join("input")).unwrap());
     let mut p = Proc::start(cmd);
     let code = p.wait_exit().code().unwrap_or(-1);
     let mut out = String::new();
@@ -224,4 +212,17 @@ pub fn run_file(
         String::from_utf8_lossy(&mask_stamps(&err))
     ));
     out
+}
+
+/// `svlogd ARGS NAMES` in `dir`, stdout discarded, stderr into `dir/err`.
+fn svlogd_command(bin: &Path, dir: &TestDir, args: &[&str], names: &[&str]) -> Command {
+    let err = fs::File::create(dir.join("err")).unwrap();
+    let mut cmd = Command::new(bin);
+    cmd.arg0("svlogd")
+        .args(args)
+        .args(names)
+        .current_dir(&dir.path)
+        .stdout(Stdio::null())
+        .stderr(err);
+    cmd
 }

@@ -80,6 +80,15 @@ fn machine(w: &mut World, with_log: bool) -> Machine {
     )
 }
 
+/// A machine whose services have been started, with the record cleared.
+fn running(with_log: bool) -> (World, Machine) {
+    let mut w = World::new();
+    let mut m = machine(&mut w, with_log);
+    m.start_due(&mut w);
+    w.take();
+    (w, m)
+}
+
 #[test]
 fn start_up_starts_log_then_main() {
     let mut w = World::new();
@@ -99,10 +108,7 @@ fn start_up_starts_log_then_main() {
 
 #[test]
 fn down_sends_term_then_cont_and_runs_control_d() {
-    let mut w = World::new();
-    let mut m = machine(&mut w, false);
-    m.start_due(&mut w);
-    w.take();
+    let (mut w, mut m) = running(false);
     m.command(Which::Main, b'd', &mut w);
     assert_eq!(
         w.take(),
@@ -142,10 +148,7 @@ fn control_t_that_handles_suppresses_term() {
 
 #[test]
 fn term_with_want_up_sends_no_cont() {
-    let mut w = World::new();
-    let mut m = machine(&mut w, false);
-    m.start_due(&mut w);
-    w.take();
+    let (mut w, mut m) = running(false);
     m.command(Which::Main, b't', &mut w);
     assert_eq!(
         w.take(),
@@ -257,10 +260,7 @@ fn pause_flag_is_set_even_when_down() {
 
 #[test]
 fn signals_only_while_running_and_control_scripts_only_for_main() {
-    let mut w = World::new();
-    let mut m = machine(&mut w, true);
-    m.start_due(&mut w);
-    w.take();
+    let (mut w, mut m) = running(true);
     for (c, sig) in [
         (b'h', "SIGHUP"),
         (b'a', "SIGALRM"),
@@ -283,10 +283,7 @@ fn signals_only_while_running_and_control_scripts_only_for_main() {
 
 #[test]
 fn exit_stops_main_then_closes_the_log_pipe() {
-    let mut w = World::new();
-    let mut m = machine(&mut w, true);
-    m.start_due(&mut w);
-    w.take();
+    let (mut w, mut m) = running(true);
     m.command(Which::Main, b'x', &mut w);
     assert!(!m.exit_step(&mut w));
     m.reaped(102, 15, &mut w);
@@ -314,10 +311,7 @@ fn down_is_resent_and_once_starts_while_down() {
 
 #[test]
 fn forgotten_pids_are_ignored() {
-    let mut w = World::new();
-    let mut m = machine(&mut w, false);
-    m.start_due(&mut w);
-    w.take();
+    let (mut w, mut m) = running(false);
     m.reaped(4242, 0, &mut w);
     assert!(w.take().is_empty());
     assert_eq!(m.main.pid, 101);
