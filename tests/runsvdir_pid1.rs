@@ -115,15 +115,7 @@ fn graceful_sigterm_stops_every_service() {
         assert!(wait_until(SLOW, || read_text(&t.join(format!("{n}.log")))
             .contains("started")));
     }
-    let sent = Instant::now();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid1),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let status = p.wait_exit();
-    let took = sent.elapsed();
-    assert_eq!(status.code(), Some(0));
+    let took = terminate_and_time(&mut p, pid1);
     assert!(took < Duration::from_secs(5), "took {took:?}");
     for n in ["a", "b"] {
         assert_eq!(
@@ -162,15 +154,7 @@ fn graceful_kills_what_ignores_term_after_the_grace_time() {
     assert!(wait_until(SLOW, || read_text(&t.join("a.log")).contains("started")));
     // Only once the trap is set does TERM stop being fatal to it.
     assert!(wait_until(SLOW, || read_text(&t.join("stubborn.up")) == "up\n"));
-    let sent = Instant::now();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid1),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let status = p.wait_exit();
-    let took = sent.elapsed();
-    assert_eq!(status.code(), Some(0));
+    let took = terminate_and_time(&mut p, pid1);
     assert!(
         took >= Duration::from_secs(2) && took < Duration::from_secs(4),
         "took {took:?}"
@@ -195,4 +179,19 @@ fn plain_sigterm_as_pid1_exits_at_once() {
     .unwrap();
     assert_eq!(p.wait_exit().code(), Some(0));
     assert!(!t.join("a.finish").exists());
+}
+
+/// SIGTERM to the namespace's init (as `docker stop` sends it from outside);
+/// asserts exit 0 and returns how long the stop took.
+fn terminate_and_time(p: &mut common::Proc, pid1: i32) -> Duration {
+    let sent = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid1),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = p.wait_exit();
+    let took = sent.elapsed();
+    assert_eq!(status.code(), Some(0));
+    took
 }
