@@ -340,7 +340,7 @@ fn log_argument_after_a_new_service() {
             title.matches(warning).count() == 2
         });
         assert!(twice, "{}: {title:?}", imp.label);
-        // No third scan follows.
+        // No third scan follows (an observation window, not a synchronisation).
         std::thread::sleep(std::time::Duration::from_millis(1500));
         title = argv(p.pid()).get(2).cloned().unwrap_or_default();
         vec![title]

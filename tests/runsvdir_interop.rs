@@ -87,8 +87,15 @@ fn new_service_starts_at_once() {
     fs::create_dir_all(&sv).unwrap();
     let (p, _err) = start(&ours_impl(), &t.path, &["sv"]);
     assert!(wait_until(SLOW, || p.pid() > 0 && runsvs(p.pid()).is_empty()));
-    // Let runsvdir settle into its idle wait.
-    std::thread::sleep(Duration::from_millis(100));
+    // Measure from runsvdir's idle wait: it is asleep in poll.
+    assert!(wait_until(SLOW, || fs::read_to_string(format!(
+        "/proc/{}/stat",
+        p.pid()
+    ))
+    .is_ok_and(|s| s
+        .rsplit(')')
+        .next()
+        .is_some_and(|r| r.trim_start().starts_with('S')))));
     let mut worst = Duration::ZERO;
     for name in ["x", "y", "z"] {
         service(&t.join("staging"), name);
