@@ -110,12 +110,12 @@ pub fn stat_line(state: State, paused: bool, got_term: bool, want: Want) -> Stri
 /// rules. `dir` is `supervise/` or `log/supervise/`; `pid` is Some when the pid
 /// file must be rewritten.
 pub fn write_files(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN]) -> Outcome {
-    let pid_written = pid.is_some();
-    let warnings = write_steps(dir, pid, stat, record);
-    Outcome {
-        pid_written: pid_written && !warnings.iter().any(|w| w.text.contains("pid.new")),
-        warnings,
-    }
+    let mut out = Outcome {
+        pid_written: false,
+        warnings: Vec::new(),
+    };
+    write_steps(&mut out, dir, pid, stat, record);
+    out
 }
 
 /// What an update did: whether the pid file was replaced, and what went wrong.
@@ -125,8 +125,15 @@ pub struct Outcome {
     pub warnings: Vec<Warning>,
 }
 
-fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN]) -> Vec<Warning> {
-    let mut warnings = Vec::new();
+/// The steps, stopping where runit abandons the update.
+fn write_steps(
+    out: &mut Outcome,
+    dir: &str,
+    pid: Option<u32>,
+    stat: &str,
+    record: &[u8; STATUS_LEN],
+) {
+    let warnings = &mut out.warnings;
     if let Some(pid) = pid {
         let text = if pid == 0 {
             String::new()
@@ -136,7 +143,7 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
         let new = format!("{dir}pid.new");
         if let Err(e) = create_and_write(&new, text.as_bytes()) {
             warnings.push(Warning::new(format!("unable to open {new}"), Some(e)));
-            return warnings;
+            return;
         }
         if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}pid").as_str())
         {
@@ -144,13 +151,14 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
                 format!("unable to rename pid.new to {dir}pid"),
                 Some(e),
             ));
-            return warnings;
+            return;
         }
+        out.pid_written = true;
     }
     let new = format!("{dir}stat.new");
     if let Err(e) = create_and_write(&new, stat.as_bytes()) {
         warnings.push(Warning::new(format!("unable to open {new}"), Some(e)));
-        return warnings;
+        return;
     }
     if let Err(e) = nix::fcntl::renameat(None, new.as_str(), None, format!("{dir}stat").as_str()) {
         warnings.push(Warning::new(
@@ -163,7 +171,7 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
         Ok(f) => f,
         Err(e) => {
             warnings.push(Warning::new(format!("unable to open {new}"), Some(e)));
-            return warnings;
+            return;
         }
     };
     match file.write(record) {
@@ -173,7 +181,7 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
                 format!("unable to write {new}: partial write."),
                 None,
             ));
-            return warnings;
+            return;
         }
         Err(e) => {
             warnings.push(Warning::new(
@@ -182,7 +190,7 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
             ));
             drop(file);
             let _ = std::fs::remove_file(&new);
-            return warnings;
+            return;
         }
     }
     drop(file);
@@ -193,7 +201,6 @@ fn write_steps(dir: &str, pid: Option<u32>, stat: &str, record: &[u8; STATUS_LEN
             Some(e),
         ));
     }
-    warnings
 }
 
 /// A warning from [`write_files`]: the message and, for a failed call, its errno.
@@ -278,5 +285,25 @@ mod tests {
             stat_line(State::Run, true, false, Want::Up),
             "run, paused\n"
         );
+    }
+
+    #[test]
+    fn update_reports_whether_the_pid_file_was_written() {
+        let dir = std::env::temp_dir().join(format!("runit-rs-status-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let prefix = format!("{}/", dir.display());
+        let rec = [0u8; STATUS_LEN];
+        let out = write_files(&prefix, Some(42), "run\n", &rec);
+        assert!(out.pid_written && out.warnings.is_empty());
+        assert_eq!(std::fs::read_to_string(dir.join("pid")).unwrap(), "42\n");
+        assert!(!write_files(&prefix, None, "run\n", &rec).pid_written);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let out = write_files(&prefix, Some(42), "run\n", &rec);
+        assert!(!out.pid_written);
+        assert_eq!(
+            out.warnings[0].text,
+            format!("unable to open {prefix}pid.new")
+        );
+        assert_eq!(out.warnings.len(), 1, "the update is abandoned");
     }
 }
