@@ -8,6 +8,8 @@
 
 use std::ffi::{c_char, c_int};
 
+// The C start-up code calls this with its own argc/argv; the signature is C's.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY: argc and argv are exactly what the C start-up code passed to main.
