@@ -29,9 +29,10 @@ command -v dpkg-deb >/dev/null || { echo "build-deb.sh: dpkg-deb not found" >&2;
 [ -n "$BUILT" ] || BUILT=$(bash scripts/build-release.sh)
 
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-case "$(file -b "$BUILT/runit-rs")" in
-  *x86-64*) ARCH=amd64 ;;
-  *aarch64*) ARCH=arm64 ;;
+# The binary's architecture, from its ELF header (e_machine).
+case "$(od -An -tx1 -j18 -N2 "$BUILT/runit-rs" | tr -d ' ')" in
+  3e00) ARCH=amd64 ;;
+  b700) ARCH=arm64 ;;
   *) ARCH=$(dpkg --print-architecture) ;;
 esac
 STAGE=$(mktemp -d)
