@@ -310,7 +310,35 @@ impl ArgvSlot {
     }
 }
 
-/// The index of the first `needle` byte in `hay` (libc's vectorised memchr).
+/// The index of the first `needle` byte in `hay`: 16 bytes at a time with
+/// SSE2 (always present on x86-64). svlogd calls it once per line; musl's
+/// memchr works a word at a time and took twice glibc's time there.
+#[cfg(target_arch = "x86_64")]
+pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut at = 0;
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions
+    // exist on every machine this code can run on. Each load reads 16 bytes
+    // at `at`, with at + 16 <= hay.len(): inside the live slice `hay`
+    // (loadu has no alignment requirement).
+    unsafe {
+        let wanted = _mm_set1_epi8(needle as i8);
+        while at + 16 <= hay.len() {
+            let block = _mm_loadu_si128(hay.as_ptr().add(at).cast::<__m128i>());
+            let hits = _mm_movemask_epi8(_mm_cmpeq_epi8(block, wanted));
+            if hits != 0 {
+                return Some(at + hits.trailing_zeros() as usize);
+            }
+            at += 16;
+        }
+    }
+    hay[at..].iter().position(|&b| b == needle).map(|i| at + i)
+}
+
+/// The index of the first `needle` byte in `hay` (libc's memchr).
+#[cfg(not(target_arch = "x86_64"))]
 pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     if hay.is_empty() {
         return None;
@@ -322,6 +350,27 @@ pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
         None
     } else {
         Some(p as usize - hay.as_ptr() as usize)
+    }
+}
+
+#[cfg(test)]
+mod memchr_tests {
+    use super::memchr;
+
+    #[test]
+    fn finds_the_first_match_at_every_position() {
+        for len in 0..70 {
+            for at in 0..=len {
+                let mut hay = vec![b'x'; len];
+                if at < len {
+                    hay[at] = b'\n';
+                    hay[len - 1] = b'\n';
+                }
+                let want = hay.iter().position(|&b| b == b'\n');
+                assert_eq!(memchr(b'\n', &hay), want, "len {len} at {at}");
+            }
+        }
+        assert_eq!(memchr(0xff, &[0u8, 0xff, 0xff]), Some(1));
     }
 }
 
