@@ -1,0 +1,159 @@
+//! The multi-call binary `runit-rs`: chosen by the name it is run as (a
+//! symbolic link), or by its first argument under its own name; its usage
+//! listing; chpst through it still passes on what it inherited; runsvdir
+//! through it still shows its readproctitle log in place.
+
+mod common;
+
+use common::*;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn multi() -> PathBuf {
+    ours("runit-rs")
+}
+
+/// A directory with a link named `name` to runit-rs; returns the link.
+fn link(t: &TestDir, name: &str) -> PathBuf {
+    let dir = t.join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let l = dir.join(name);
+    if !l.exists() {
+        symlink(multi(), &l).unwrap();
+    }
+    l
+}
+
+fn out(cmd: Command) -> (String, String, i32) {
+    text(&run(cmd))
+}
+
+const LISTING: &str = "usage: runit-rs program [args...]\n       program [args...]   (run through a link named program)\n       runit-rs --list | --personalities\nprograms: runsvdir runsv sv chpst svlogd runsvchdir utmpset\nchpst personalities: envdir envuidgid pgrphack setuidgid setlock softlimit\n";
+
+#[test]
+fn own_name_lists_programs_or_runs_the_named_one() {
+    assert_eq!(
+        out(clean_command(multi())),
+        (String::new(), LISTING.into(), 100)
+    );
+    let mut c = clean_command(multi());
+    c.arg("nosuch");
+    assert_eq!(
+        out(c),
+        (
+            String::new(),
+            format!("runit-rs: unknown program: nosuch\n{LISTING}"),
+            100
+        )
+    );
+    let mut c = clean_command(multi());
+    c.arg("--list");
+    assert_eq!(
+        out(c).0,
+        "bin/runsvdir\nbin/runsv\nbin/sv\nbin/chpst\nbin/svlogd\nsbin/runsvchdir\nsbin/utmpset\n"
+    );
+    let mut c = clean_command(multi());
+    c.arg("--personalities");
+    assert_eq!(
+        out(c).0,
+        "envdir\nenvuidgid\npgrphack\nsetuidgid\nsetlock\nsoftlimit\n"
+    );
+    // `runit-rs runsv` is runsv, named as such in its usage line.
+    let mut c = clean_command(multi());
+    c.arg("runsv");
+    assert_eq!(out(c), (String::new(), "usage: runsv dir\n\n".into(), 1));
+    let mut c = clean_command(multi());
+    c.args(["chpst", "-u", "root", "true"]);
+    assert_eq!(out(c).2, 0);
+}
+
+#[test]
+fn a_link_runs_as_the_program_it_is_named_after() {
+    let t = TestDir::new("multicall-link");
+    let runsv = link(&t, "runsv");
+    assert_eq!(
+        out(clean_command(&runsv)),
+        (
+            String::new(),
+            format!("usage: {} dir\n\n", runsv.display()),
+            1
+        )
+    );
+    let mut c = clean_command(link(&t, "dsetlock"));
+    c.arg(t.join("lock"));
+    assert_eq!(
+        out(c).1,
+        "usage: setlock [ -nNxX ] file program [ arg ... ]\n\n"
+    );
+    let mut c = clean_command(link(&t, "sv"));
+    c.args(["status", t.path.to_str().unwrap()]);
+    let (o, _, code) = out(c);
+    assert_eq!(code, 1, "{o}");
+}
+
+#[test]
+fn chpst_through_a_link_passes_on_what_it_inherited() {
+    let t = TestDir::new("multicall-chpst");
+    let chpst = link(&t, "chpst");
+    // An ignored SIGPIPE and a closed stdin reach the program unchanged.
+    let mut c = clean_command("/bin/sh");
+    c.arg("-c").arg(format!(
+        "trap '' PIPE; exec <&- {} sh -c 'grep SigIgn /proc/self/status; ls /proc/$$/fd'",
+        chpst.display()
+    ));
+    let (o, e, code) = out(c);
+    assert_eq!(code, 0, "{e}");
+    let ign = o
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:\t"))
+        .expect("SigIgn");
+    assert_eq!(
+        u64::from_str_radix(ign, 16).unwrap() & 0x1000,
+        0x1000,
+        "{o}"
+    );
+    assert!(!o.lines().any(|l| l == "0"), "stdin reopened: {o}");
+    // And a default SIGPIPE stays default.
+    let mut c = clean_command(&chpst);
+    c.args(["sh", "-c", "grep SigIgn /proc/self/status"]);
+    let (o, _, _) = out(c);
+    let ign = o.trim().strip_prefix("SigIgn:\t").expect("SigIgn");
+    assert_eq!(u64::from_str_radix(ign, 16).unwrap() & 0x1000, 0, "{o}");
+}
+
+fn cmdline(pid: i32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .unwrap_or_default()
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+#[test]
+fn runsvdir_under_the_own_name_rewrites_its_log_argument() {
+    let t = TestDir::new("multicall-title");
+    script(
+        t.join("sv/a/run"),
+        "#!/bin/sh\necho multicall-title >&2\nexec sleep 1000\n",
+    );
+    let placeholder = format!("log: {}", ".".repeat(40));
+    let mut c = clean_command(multi());
+    c.args(["runsvdir", "sv", &placeholder])
+        .current_dir(&t.path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let p = Proc::start(c);
+    let pid = p.pid();
+    let shown = wait_until(DEADLINE, || {
+        cmdline(pid)
+            .get(3)
+            .is_some_and(|a| a.contains("multicall-title"))
+    });
+    let args = cmdline(pid);
+    assert!(shown, "{args:?}");
+    assert_eq!(&args[..3], &[multi().to_str().unwrap(), "runsvdir", "sv"]);
+    assert_eq!(args[3].len(), placeholder.len());
+    assert!(Path::new(&t.join("sv/a/supervise")).exists());
+}
