@@ -157,3 +157,41 @@ fn runsvdir_under_the_own_name_rewrites_its_log_argument() {
     assert_eq!(args[3].len(), placeholder.len());
     assert!(Path::new(&t.join("sv/a/supervise")).exists());
 }
+
+/// sv's LSB init-script mode through a link to the sv link
+/// (`/etc/init.d/NAME -> /usr/bin/sv -> runit-rs`): the same output and exit
+/// code as runit's sv linked the same way.
+#[test]
+fn an_init_script_link_to_sv_is_sv_in_lsb_mode() {
+    let t = TestDir::new("multicall-lsb");
+    let sv = link(&t, "sv");
+    std::fs::create_dir_all(t.join("init.d")).unwrap();
+    std::fs::create_dir_all(t.join("svdir")).unwrap();
+    symlink(&sv, t.join("init.d/foo")).unwrap();
+    let lsb = |script: &Path| {
+        let mut c = clean_command(script);
+        c.arg("status").env("SVDIR", t.join("svdir"));
+        out(c)
+    };
+    let ours = lsb(&t.join("init.d/foo"));
+    assert_eq!(
+        ours,
+        (
+            "fail: foo: unable to change to service directory: file does not exist\n".into(),
+            String::new(),
+            1
+        )
+    );
+    // Also when found through PATH.
+    let mut c = clean_command("foo");
+    c.arg("status").env("SVDIR", t.join("svdir")).env(
+        "PATH",
+        format!("{}:/usr/bin:/bin", t.join("init.d").display()),
+    );
+    assert_eq!(out(c), ours);
+    if let Some(theirs) = theirs_or_skip("sv", "an_init_script_link_to_sv_is_sv_in_lsb_mode") {
+        std::fs::create_dir_all(t.join("ref")).unwrap();
+        symlink(theirs, t.join("ref/foo")).unwrap();
+        assert_eq!(lsb(&t.join("ref/foo")), ours);
+    }
+}

@@ -5,8 +5,13 @@
 //! see as its own binary, so `ps`, `pkill -f 'runsv NAME'`, usage lines and
 //! runsvdir's readproctitle log read as with runit.
 //!
-//! Run by any other name (its own, `runit-rs`), the first argument names the
-//! program: `runit-rs sv status /etc/service/x`. `--list` prints where each
+//! Run by a name that is not a program's, the symbolic links from argv[0]
+//! (searched in PATH when it has no slash) are followed to the first one named
+//! after a program: `/etc/init.d/foo -> /usr/bin/sv -> runit-rs` is sv run as
+//! `foo`, its LSB init-script mode, as with runit's sv.
+//!
+//! Run by its own name (`runit-rs`, or any name that leads to no program's),
+//! the first argument names the program: `runit-rs sv status /etc/service/x`. `--list` prints where each
 //! program is installed (`bin/runsv`, `sbin/utmpset`), `--personalities`
 //! chpst's six other names; the install scripts make their links from these.
 //!
@@ -15,6 +20,7 @@
 use crate::cmd;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 /// A program's entry: its arguments, argv[0] first; returns the exit code.
 pub type Entry = fn(Vec<OsString>) -> i32;
@@ -87,6 +93,43 @@ pub fn lookup(name: &[u8]) -> Option<Entry> {
     }
 }
 
+/// How many symbolic links [`through_links`] follows at most (the kernel's
+/// own limit for a path is 40; real chains have one or two).
+const MAX_LINKS: usize = 8;
+
+/// The program reached by following the symbolic links from `argv0` (found
+/// through PATH when it has no slash): the first link whose target is named
+/// after a program.
+fn through_links(argv0: &OsStr) -> Option<Entry> {
+    let mut path = if argv0.as_bytes().contains(&b'/') {
+        PathBuf::from(argv0)
+    } else {
+        search_path(argv0)?
+    };
+    for _ in 0..MAX_LINKS {
+        let target = std::fs::read_link(&path).ok()?;
+        if let Some(entry) = lookup(basename(target.as_os_str())) {
+            return Some(entry);
+        }
+        // A relative target is relative to the link's directory; an absolute
+        // one replaces the path.
+        path = path.parent().unwrap_or(Path::new("/")).join(target);
+    }
+    None
+}
+
+/// The first entry named `name` in PATH's directories (an empty one is `.`).
+fn search_path(name: &OsStr) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    path.as_bytes()
+        .split(|&b| b == b':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+            Path::new(OsStr::from_bytes(dir)).join(name)
+        })
+        .find(|candidate| candidate.symlink_metadata().is_ok())
+}
+
 /// What the arguments ask for.
 #[derive(Debug)]
 enum Choice {
@@ -99,6 +142,9 @@ enum Choice {
 
 fn choose(mut args: Vec<OsString>) -> Choice {
     if let Some(entry) = args.first().and_then(|a| lookup(basename(a))) {
+        return Choice::Run(entry, args, 0);
+    }
+    if let Some(entry) = args.first().and_then(|a| through_links(a)) {
         return Choice::Run(entry, args, 0);
     }
     let Some(first) = args.get(1) else {
