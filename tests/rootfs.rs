@@ -259,14 +259,18 @@ fn boots_a_minimal_root_as_pid1_and_stops_cleanly() {
     // ps and pkill -f see each runsv as with runit: `runsv NAME`, and the
     // one file behind every program.
     let procs = tree(pid1);
-    let mut runsvs: Vec<String> = procs
+    let runsv_pids: Vec<i32> = procs
         .iter()
-        .map(|&q| cmdline(q))
-        .filter(|a| a.first().map(String::as_str) == Some("runsv"))
-        .map(|a| a.join(" "))
+        .copied()
+        .filter(|&q| cmdline(q).first().map(String::as_str) == Some("runsv"))
         .collect();
+    let mut runsvs: Vec<String> = runsv_pids.iter().map(|&q| cmdline(q).join(" ")).collect();
     runsvs.sort();
     assert_eq!(runsvs, ["runsv a", "runsv b"]);
+    for q in runsv_pids {
+        // `ps -e` and `pkill runsv` match the command name.
+        assert_eq!(read(Path::new(&format!("/proc/{q}/comm"))), "runsv\n");
+    }
     let exe = std::fs::read_link(format!("/proc/{pid1}/exe")).unwrap();
     assert!(exe.ends_with("bin/runit-rs"), "{}", exe.display());
 
