@@ -353,27 +353,6 @@ pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     }
 }
 
-#[cfg(test)]
-mod memchr_tests {
-    use super::memchr;
-
-    #[test]
-    fn finds_the_first_match_at_every_position() {
-        for len in 0..70 {
-            for at in 0..=len {
-                let mut hay = vec![b'x'; len];
-                if at < len {
-                    hay[at] = b'\n';
-                    hay[len - 1] = b'\n';
-                }
-                let want = hay.iter().position(|&b| b == b'\n');
-                assert_eq!(memchr(b'\n', &hay), want, "len {len} at {at}");
-            }
-        }
-        assert_eq!(memchr(0xff, &[0u8, 0xff, 0xff]), Some(1));
-    }
-}
-
 /// Opens `name` relative to the directory `dir` (openat(2)) as a `File`.
 pub fn openat_file(
     dir: std::os::fd::BorrowedFd,
@@ -399,4 +378,25 @@ pub fn dup_above(fd: std::os::fd::BorrowedFd, min: RawFd) -> Result<std::os::fd:
     let new = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
     // SAFETY: `new` was just created by fcntl and is owned by nothing else.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
+}
+
+#[cfg(test)]
+mod memchr_tests {
+    use super::memchr;
+
+    #[test]
+    fn finds_the_first_match_at_every_position() {
+        for len in 0..70 {
+            for at in 0..=len {
+                let mut hay = vec![b'x'; len];
+                if at < len {
+                    hay[at] = b'\n';
+                    hay[len - 1] = b'\n';
+                }
+                let want = hay.iter().position(|&b| b == b'\n');
+                assert_eq!(memchr(b'\n', &hay), want, "len {len} at {at}");
+            }
+        }
+        assert_eq!(memchr(0xff, &[0u8, 0xff, 0xff]), Some(1));
+    }
 }
