@@ -35,7 +35,14 @@ pub enum Place {
     Personality,
 }
 
-/// Every program, by the name it is run as.
+/// Every program, by the name it is run as. An entry is started without
+/// Rust's runtime set-up (bin/runit-rs.rs is `no_main`): it gets its
+/// arguments only as `args` (`std::env::args` is empty on musl), and SIGPIPE's
+/// disposition and descriptors 0-2 as inherited, so it calls
+/// `sys::restore_sigpipe()` first unless it must pass them on (chpst).
+/// A new program (my_init, setuser) is one more line here, e.g.
+/// `("my_init", Place::Sbin, cmd::my_init::main)`; `--list` then gives it
+/// to the installer, the Debian package and the release directory.
 pub const PROGRAMS: &[(&str, Place, Entry)] = &[
     ("runsvdir", Place::Bin, cmd::runsvdir::main),
     ("runsv", Place::Bin, cmd::runsv::main),
