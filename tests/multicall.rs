@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use runit::cli::multicall::{Place, PROGRAMS};
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -29,36 +30,75 @@ fn out(cmd: Command) -> (String, String, i32) {
     text(&run(cmd))
 }
 
-const LISTING: &str = "usage: runit-rs program [args...]\n       program [args...]   (run through a link named program)\n       runit-rs --list | --personalities\nprograms: runsvdir runsv sv chpst svlogd runsvchdir utmpset\nchpst personalities: envdir envuidgid pgrphack setuidgid setlock softlimit\n";
+/// The programs' names, or the personalities'.
+fn names(personalities: bool) -> Vec<&'static str> {
+    PROGRAMS
+        .iter()
+        .filter(|p| (p.1 == Place::Personality) == personalities)
+        .map(|p| p.0)
+        .collect()
+}
+
+fn listing() -> String {
+    format!(
+        "usage: runit-rs program [args...]\n       program [args...]   (run through a link named program)\n       runit-rs --list | --personalities\nprograms: {}\nchpst personalities: {}\n",
+        names(false).join(" "),
+        names(true).join(" ")
+    )
+}
+
+/// runit's seven programs and chpst's six names come first; programs added
+/// later (my_init, setuser) follow.
+#[test]
+fn the_table_holds_the_whole_suite() {
+    assert!(names(false).starts_with(&[
+        "runsvdir",
+        "runsv",
+        "sv",
+        "chpst",
+        "svlogd",
+        "runsvchdir",
+        "utmpset"
+    ]));
+    assert_eq!(
+        names(true),
+        [
+            "envdir",
+            "envuidgid",
+            "pgrphack",
+            "setuidgid",
+            "setlock",
+            "softlimit"
+        ]
+    );
+}
 
 #[test]
 fn own_name_lists_programs_or_runs_the_named_one() {
-    assert_eq!(
-        out(clean_command(multi())),
-        (String::new(), LISTING.into(), 100)
-    );
+    assert_eq!(out(clean_command(multi())), (String::new(), listing(), 100));
     let mut c = clean_command(multi());
     c.arg("nosuch");
     assert_eq!(
         out(c),
         (
             String::new(),
-            format!("runit-rs: unknown program: nosuch\n{LISTING}"),
+            format!("runit-rs: unknown program: nosuch\n{}", listing()),
             100
         )
     );
     let mut c = clean_command(multi());
     c.arg("--list");
-    assert_eq!(
-        out(c).0,
-        "bin/runsvdir\nbin/runsv\nbin/sv\nbin/chpst\nbin/svlogd\nsbin/runsvchdir\nsbin/utmpset\n"
+    let list = out(c).0;
+    assert!(
+        list.starts_with(
+            "bin/runsvdir\nbin/runsv\nbin/sv\nbin/chpst\nbin/svlogd\nsbin/runsvchdir\nsbin/utmpset\n"
+        ),
+        "{list}"
     );
+    assert_eq!(list.lines().count(), names(false).len());
     let mut c = clean_command(multi());
     c.arg("--personalities");
-    assert_eq!(
-        out(c).0,
-        "envdir\nenvuidgid\npgrphack\nsetuidgid\nsetlock\nsoftlimit\n"
-    );
+    assert_eq!(out(c).0, names(true).join("\n") + "\n");
     // `runit-rs runsv` is runsv, named as such in its usage line.
     let mut c = clean_command(multi());
     c.arg("runsv");
