@@ -77,11 +77,11 @@ for LEN in 100 1000; do
         read -r cw cu cs < <(CONFIG="" run cat sh -c 'exec cat > d/out')
         if [ -n "${BASELINE:-}" ]; then
             read -r bw bu bs < <(run baseline "$BASELINE" $ARGS d)
-            fmt_row baseline "$bw" "$(echo "$bu + $bs" | bc)" "$BYTES" "$LINES"
         fi
         rc=$(echo "$ru + $rs" | bc); oc=$(echo "$ou + $os" | bc); cc=$(echo "$cu + $cs" | bc)
         fmt_row runit "$rw" "$rc" "$BYTES" "$LINES"
         fmt_row ours "$ow" "$oc" "$BYTES" "$LINES"
+        [ -z "${BASELINE:-}" ] || fmt_row baseline "$bw" "$(echo "$bu + $bs" | bc)" "$BYTES" "$LINES"
         fmt_row cat "$cw" "$cc" "$BYTES" "$LINES"
         awk -v r="$rw" -v o="$ow" -v c="$cw" -v rc="$rc" -v oc="$oc" 'BEGIN {
             if (o < 0.001) o = 0.001
