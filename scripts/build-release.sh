@@ -20,9 +20,13 @@ MUSL=$ARCH-unknown-linux-musl
 GNU=$ARCH-unknown-linux-gnu
 TARGET=$GNU
 LIBC="static glibc"
-if [ "${RUNIT_RS_LIBC:-musl}" = musl ] && command -v rustup >/dev/null 2>&1; then
-  if rustup target list --installed 2>/dev/null | grep -qx "$MUSL" ||
-     rustup target add "$MUSL" >&2; then
+# RUNIT_RS_LIBC=glibc forces the glibc build.
+musl_installed() {
+  [ -d "$(rustc --print sysroot)/lib/rustlib/$MUSL/lib" ]
+}
+if [ "${RUNIT_RS_LIBC:-musl}" = musl ]; then
+  if musl_installed ||
+     { command -v rustup >/dev/null 2>&1 && rustup target add "$MUSL" >&2; }; then
     TARGET=$MUSL
     LIBC="static musl"
   fi
