@@ -6,9 +6,10 @@ use crate::errstr;
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
-use std::ffi::{CStr, CString};
-use std::os::raw::c_char;
+use std::ffi::{CStr, CString, OsString};
+use std::os::raw::{c_char, c_int};
 use std::os::unix::io::RawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Sets `sig` to its default disposition.
 pub fn default_disposition(sig: Signal) {
@@ -195,6 +196,50 @@ pub fn environ_entries() -> Vec<Vec<u8>> {
     out
 }
 
+/// The command line handed to a `no_main` program's `main`, as owned strings.
+/// On musl, std fills `std::env::args` only when its own runtime start-up
+/// runs, so a `no_main` program must build its arguments from what the C
+/// start-up code passes to `main`; on glibc this is the same list.
+///
+/// # Safety
+/// `argc` and `argv` must be exactly the values the C library passed to the
+/// process's `main`: `argv` points to `argc` pointers to NUL-terminated
+/// strings (followed by a null pointer), alive for the whole process.
+pub unsafe fn args_from_main(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
+    use std::os::unix::ffi::OsStringExt;
+    let count = usize::try_from(argc).unwrap_or(0);
+    let mut out = Vec::with_capacity(count);
+    if argv.is_null() {
+        return out;
+    }
+    for i in 0..count {
+        // SAFETY: by the caller's contract, argv[0..argc] are readable
+        // pointers; each non-null one points to a NUL-terminated string that
+        // the kernel placed on the initial stack and that is never freed. It
+        // is copied at once, so no reference into that memory is kept (runsvdir
+        // later rewrites one argument there, see ArgvSlot).
+        let arg = unsafe {
+            let p = *argv.add(i);
+            if p.is_null() {
+                break;
+            }
+            CStr::from_ptr(p).to_bytes().to_vec()
+        };
+        out.push(OsString::from_vec(arg));
+    }
+    out
+}
+
+/// How many leading words of the real argv the running program does not see:
+/// 1 when the multi-call binary was run as `runit-rs NAME ARGS...` and hands
+/// `NAME ARGS...` on, 0 otherwise. ArgvSlot adds it to the program's index.
+static ARGV_SHIFT: AtomicUsize = AtomicUsize::new(0);
+
+/// Records that the program's argument 0 is the real argv's argument `shift`.
+pub fn set_argv_shift(shift: usize) {
+    ARGV_SHIFT.store(shift, Ordering::Relaxed);
+}
+
 /// One of this process's original command-line arguments, in the memory the
 /// kernel shows as `/proc/PID/cmdline` (and `ps` shows). runsvdir's
 /// readproctitle log rewrites its `log` argument there in place.
@@ -204,12 +249,14 @@ pub struct ArgvSlot {
 }
 
 impl ArgvSlot {
-    /// Locates argument `index` (0 = argv[0]), which must read `expected`.
+    /// Locates the program's argument `index` (0 = its argv[0]; see
+    /// [`set_argv_shift`]), which must read `expected`.
     /// The argument area's address comes from `/proc/self/stat` (fields 48
     /// and 49, arg_start and arg_end); its contents from `/proc/self/cmdline`.
     /// Returns None when anything does not match, so a wrong address is never
     /// written to.
     pub fn find(index: usize, expected: &[u8]) -> Option<ArgvSlot> {
+        let index = index + ARGV_SHIFT.load(Ordering::Relaxed);
         let stat = std::fs::read("/proc/self/stat").ok()?;
         // Fields after the command name, which may contain spaces, start at 3.
         let close = stat.iter().rposition(|&b| b == b')')?;
@@ -263,7 +310,35 @@ impl ArgvSlot {
     }
 }
 
-/// The index of the first `needle` byte in `hay` (libc's vectorised memchr).
+/// The index of the first `needle` byte in `hay`: 16 bytes at a time with
+/// SSE2 (always present on x86-64). svlogd calls it once per line; musl's
+/// memchr works a word at a time and took twice glibc's time there.
+#[cfg(target_arch = "x86_64")]
+pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let mut at = 0;
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions
+    // exist on every machine this code can run on. Each load reads 16 bytes
+    // at `at`, with at + 16 <= hay.len(): inside the live slice `hay`
+    // (loadu has no alignment requirement).
+    unsafe {
+        let wanted = _mm_set1_epi8(needle as i8);
+        while at + 16 <= hay.len() {
+            let block = _mm_loadu_si128(hay.as_ptr().add(at).cast::<__m128i>());
+            let hits = _mm_movemask_epi8(_mm_cmpeq_epi8(block, wanted));
+            if hits != 0 {
+                return Some(at + hits.trailing_zeros() as usize);
+            }
+            at += 16;
+        }
+    }
+    hay[at..].iter().position(|&b| b == needle).map(|i| at + i)
+}
+
+/// The index of the first `needle` byte in `hay` (libc's memchr).
+#[cfg(not(target_arch = "x86_64"))]
 pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     if hay.is_empty() {
         return None;
@@ -303,4 +378,25 @@ pub fn dup_above(fd: std::os::fd::BorrowedFd, min: RawFd) -> Result<std::os::fd:
     let new = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
     // SAFETY: `new` was just created by fcntl and is owned by nothing else.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
+}
+
+#[cfg(test)]
+mod memchr_tests {
+    use super::memchr;
+
+    #[test]
+    fn finds_the_first_match_at_every_position() {
+        for len in 0..70 {
+            for at in 0..=len {
+                let mut hay = vec![b'x'; len];
+                if at < len {
+                    hay[at] = b'\n';
+                    hay[len - 1] = b'\n';
+                }
+                let want = hay.iter().position(|&b| b == b'\n');
+                assert_eq!(memchr(b'\n', &hay), want, "len {len} at {at}");
+            }
+        }
+        assert_eq!(memchr(0xff, &[0u8, 0xff, 0xff]), Some(1));
+    }
 }

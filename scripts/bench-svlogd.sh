@@ -3,6 +3,9 @@
 # side by side in one run, on the same disk.
 #
 #   scripts/bench-svlogd.sh [MB]      (default 400 MB of input per case)
+#   BASELINE=path/to/svlogd scripts/bench-svlogd.sh [MB]
+#                                     adds a row for another build of ours
+#                                     (e.g. a static glibc one), same run
 #
 # Cases: 100-byte and 1000-byte lines; the default config (no config file:
 # rotation every 1,000,000 bytes, 10 old files), -tt, and rotation every
@@ -72,9 +75,13 @@ for LEN in 100 1000; do
         read -r rw ru rs < <(run runit $RUNIT $ARGS d)
         read -r ow ou os < <(run ours $OURS $ARGS d)
         read -r cw cu cs < <(CONFIG="" run cat sh -c 'exec cat > d/out')
+        if [ -n "${BASELINE:-}" ]; then
+            read -r bw bu bs < <(run baseline "$BASELINE" $ARGS d)
+        fi
         rc=$(echo "$ru + $rs" | bc); oc=$(echo "$ou + $os" | bc); cc=$(echo "$cu + $cs" | bc)
         fmt_row runit "$rw" "$rc" "$BYTES" "$LINES"
         fmt_row ours "$ow" "$oc" "$BYTES" "$LINES"
+        [ -z "${BASELINE:-}" ] || fmt_row baseline "$bw" "$(echo "$bu + $bs" | bc)" "$BYTES" "$LINES"
         fmt_row cat "$cw" "$cc" "$BYTES" "$LINES"
         awk -v r="$rw" -v o="$ow" -v c="$cw" -v rc="$rc" -v oc="$oc" 'BEGIN {
             if (o < 0.001) o = 0.001

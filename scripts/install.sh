@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs runit-rs: the programs, their manual pages, sv's bash completion,
-# and optionally the chpst personality links (envdir, envuidgid, pgrphack,
-# setuidgid, softlimit, setlock).
+# Installs runit-rs: the one multi-call binary (runit-rs) with a symbolic link
+# for every program at Debian runit's places (bin/runsvdir, bin/runsv, bin/sv,
+# bin/chpst, bin/svlogd, sbin/runsvchdir, sbin/utmpset), the manual pages,
+# sv's bash completion, and optionally the chpst personality links (envdir,
+# envuidgid, pgrphack, setuidgid, softlimit, setlock).
 #
 #   scripts/install.sh [--prefix DIR] [--destdir DIR] [--personalities] [--bindir DIR] [--no-build]
 #
 # --prefix /usr/local (default) installs beside any runit; --prefix /usr puts
-# the binaries where Debian's runit has them (/usr/bin, /usr/sbin), replacing it.
+# the programs where Debian's runit has them (/usr/bin, /usr/sbin), replacing it.
+# --bindir DIR takes runit-rs from DIR instead of building it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,32 +25,37 @@ while [ $# -gt 0 ]; do
     --destdir=*) DESTDIR=${1#*=}; shift ;;
     --personalities) PERSONALITIES=yes; shift ;;
     --bindir) BUILT=$2; shift 2 ;;
-    --no-build) BUILT=$PWD/target/release; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-build) BUILT=$PWD/target/release-multicall; shift ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown argument: $1" >&2; exit 100 ;;
   esac
 done
 
 [ -n "$BUILT" ] || BUILT=$(bash scripts/build-release.sh)
+MULTI=$BUILT/runit-rs
+[ -x "$MULTI" ] || { echo "install.sh: $MULTI not found" >&2; exit 111; }
 ROOT="$DESTDIR$PREFIX"
 install -d "$ROOT/bin" "$ROOT/sbin" "$ROOT/share/man/man8" "$ROOT/share/bash-completion/completions"
 
-for p in runsvdir runsv sv chpst svlogd; do
-  install -m 0755 "$BUILT/$p" "$ROOT/bin/$p"
+install -m 0755 "$MULTI" "$ROOT/bin/runit-rs"
+# Symbolic links: each program runs with its own name as argv[0] (ps, pkill -f
+# and usage lines read as with runit), and replacing runit-rs updates them all.
+# The list comes from the binary itself (lib/cli/multicall.rs).
+for path in $("$MULTI" --list); do
+  case "$path" in
+    bin/*) ln -sfn runit-rs "$ROOT/$path" ;;
+    *) ln -sfn ../bin/runit-rs "$ROOT/$path" ;;
+  esac
 done
-# Debian keeps the two administrative tools in sbin.
-for p in runsvchdir utmpset; do
-  install -m 0755 "$BUILT/$p" "$ROOT/sbin/$p"
-done
+if [ "$PERSONALITIES" = yes ]; then
+  for name in $("$MULTI" --personalities); do
+    ln -sfn runit-rs "$ROOT/bin/$name"
+  done
+fi
 for page in man/*.8; do
   [ -e "$page" ] && install -m 0644 "$page" "$ROOT/share/man/man8/"
 done
 if [ -f scripts/completion/sv.bash ]; then
   install -m 0644 scripts/completion/sv.bash "$ROOT/share/bash-completion/completions/sv"
-fi
-if [ "$PERSONALITIES" = yes ]; then
-  for name in envdir envuidgid pgrphack setuidgid softlimit setlock; do
-    ln -sf chpst "$ROOT/bin/$name"
-  done
 fi
 echo "installed runit-rs into $ROOT"

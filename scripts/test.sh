@@ -9,6 +9,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=()
   [ -x /usr/bin/runsv ] || need+=(runit)
   command -v groff >/dev/null 2>&1 || need+=(groff-base)
+  # tests/rootfs.rs: a static shell for the minimal root filesystem.
+  [ -x /bin/busybox ] || need+=(busybox-static)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     apt-get update -qq
@@ -18,4 +20,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 fi
 
 cargo build --bins
+# The release's one static file, for tests/rootfs.rs (20-60 s on 2 cores).
+# If it cannot be built, the rest still runs and rootfs.rs says why.
+if RUNIT_RS_RELEASE_DIR=$(bash scripts/build-release.sh); then
+  export RUNIT_RS_RELEASE_DIR
+else
+  echo "test.sh: the release build failed; tests/rootfs.rs will fail in CI" >&2
+  export RUNIT_RS_RELEASE_DIR=/nonexistent  # never an older build
+fi
 cargo test --no-fail-fast -- --test-threads="${TEST_THREADS:-4}"

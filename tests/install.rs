@@ -1,5 +1,6 @@
-//! scripts/install.sh into a temporary prefix: every program, the manual
-//! pages, and the chpst personality links, all runnable from there.
+//! scripts/install.sh into a temporary prefix: the multi-call binary and a
+//! link for every program, the manual pages, and the chpst personality links,
+//! all runnable from there.
 
 mod common;
 
@@ -22,18 +23,21 @@ fn install_into_a_temporary_prefix() {
         .arg(&built);
     let (o, e, c) = text(&run(cmd));
     assert_eq!(c, 0, "{o}{e}");
-    for p in [
-        "bin/runsvdir",
-        "bin/runsv",
-        "bin/sv",
-        "bin/chpst",
-        "bin/svlogd",
-        "sbin/runsvchdir",
-        "sbin/utmpset",
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(prefix.join("bin/runit-rs")).expect("bin/runit-rs missing");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+    // Every program is a symbolic link to the one multi-call binary.
+    for (p, target) in [
+        ("bin/runsvdir", "runit-rs"),
+        ("bin/runsv", "runit-rs"),
+        ("bin/sv", "runit-rs"),
+        ("bin/chpst", "runit-rs"),
+        ("bin/svlogd", "runit-rs"),
+        ("sbin/runsvchdir", "../bin/runit-rs"),
+        ("sbin/utmpset", "../bin/runit-rs"),
     ] {
-        let meta = std::fs::metadata(prefix.join(p)).unwrap_or_else(|_| panic!("{p} missing"));
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(meta.permissions().mode() & 0o777, 0o755, "{p}");
+        let link = std::fs::read_link(prefix.join(p)).unwrap_or_else(|_| panic!("{p} missing"));
+        assert_eq!(link, Path::new(target), "{p}");
     }
     for page in std::fs::read_dir(root.join("man")).unwrap().flatten() {
         assert!(prefix
@@ -50,10 +54,16 @@ fn install_into_a_temporary_prefix() {
         "setlock",
     ] {
         let link = std::fs::read_link(prefix.join("bin").join(name)).expect("personality link");
-        assert_eq!(link, Path::new("chpst"));
+        assert_eq!(link, Path::new("runit-rs"));
     }
     // The installed runsv runs: its usage line names it as invoked.
     let runsv = prefix.join("bin/runsv");
     let (_, e, c) = text(&run(Command::new(&runsv)));
     assert_eq!((e, c), (format!("usage: {} dir\n\n", runsv.display()), 1));
+    // So does a personality, under its own name.
+    let (_, e, c) = text(&run(Command::new(prefix.join("bin/setuidgid"))));
+    assert_eq!(
+        (e, c),
+        ("usage: setuidgid account child\n\n".to_string(), 100)
+    );
 }

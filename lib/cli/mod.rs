@@ -5,3 +5,4 @@
 //! bending a general-purpose parser (clap is therefore not a dependency).
 //! Programs whose syntax is not getopt's (runsv, runsvdir) parse by hand.
 pub mod getopt;
+pub mod multicall;
