@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(n <= w.len());
         assert!(w.as_bytes()[..n].iter().all(u8::is_ascii_digit));
         if n > 0 && n <= 19 {
-            assert_eq!(v.to_string().len() <= n, true);
+            assert!(v.to_string().len() <= n);
         }
     }
 });
