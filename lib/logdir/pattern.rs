@@ -29,10 +29,10 @@ pub fn matches(pattern: &[u8], line: &[u8], after: u8) -> bool {
                 }
             }
             b'+' => {
-                let Some(&rep) = pattern.get(p) else {
-                    // runit compares against the string's terminating NUL.
-                    return false;
-                };
+                // A `+` that ends the pattern repeats the string's
+                // terminating NUL, as in runit.
+                let rep = pattern.get(p).copied().unwrap_or(0);
+                let at_end = p == pattern.len();
                 p += 1;
                 if line.get(s).copied().unwrap_or(after) != rep {
                     return false;
@@ -46,6 +46,10 @@ pub fn matches(pattern: &[u8], line: &[u8], after: u8) -> bool {
                         break;
                     }
                     s += 1;
+                }
+                if at_end {
+                    // runit would read on past the pattern's end here.
+                    return false;
                 }
             }
             _ => {

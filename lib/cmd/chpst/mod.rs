@@ -4,7 +4,7 @@
 //! options.rs reads chpst's command line, state.rs carries out each change in
 //! runit's order and execs, personality.rs holds the six small tools.
 
-mod options;
+pub mod options;
 mod personality;
 mod state;
 

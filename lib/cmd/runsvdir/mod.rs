@@ -10,7 +10,7 @@
 //! number of services (runit refuses more than 1000), and, only when asked
 //! for, `--graceful` (see graceful.rs).
 
-mod args;
+pub mod args;
 mod graceful;
 mod services;
 mod title;

@@ -1,0 +1,162 @@
+//! Every program's command line, through the parsing each does before it acts:
+//! chpst's whole plan; sv's getopt and command word; svlogd's getopt and the
+//! values it derives (its parser exits on usage, so the pure steps are
+//! repeated here); runsvdir's own argument rules; softlimit, setlock and
+//! utmpset's getopt specs. runsv and runsvchdir only count their arguments.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use runit::cli::getopt::{parse, scan_ulong, Opt};
+use runit::cmd::chpst::options::{number, plan as chpst_plan, Refusal};
+use runit::cmd::runsvdir::args::parse as runsvdir_parse;
+use runit::cmd::sv::plan as sv_plan;
+use runit::logdir::lines::{Replacement, Splitter};
+use runit::logdir::stamp::StampKind;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+fn chpst(args: &[OsString]) {
+    match chpst_plan(args) {
+        Ok(p) => {
+            assert!(!p.command.is_empty());
+            assert!(args.ends_with(&p.command));
+        }
+        Err(Refusal::Usage | Refusal::Version) => {}
+        Err(Refusal::Illegal(c)) => assert!(!super_spec(c)),
+        Err(Refusal::MissingArgument(c)) => assert!(super_spec(c)),
+    }
+}
+
+fn super_spec(c: u8) -> bool {
+    runit::cmd::chpst::options::SPEC.as_bytes().contains(&c) && c != b':'
+}
+
+fn sv(args: &[OsString]) {
+    let (opts, first) = parse(args, "w:vV");
+    let mut verbose = false;
+    for o in opts {
+        match o {
+            Opt::Flag(b'w', a) => {
+                let _ = scan_ulong(a.unwrap_or_default().as_bytes());
+                verbose = true;
+            }
+            Opt::Flag(b'v', _) => verbose = true,
+            _ => return,
+        }
+    }
+    let Some(word) = args.get(first) else { return };
+    let word = word.as_bytes();
+    for lsb in [false, true] {
+        let p = sv_plan(word, verbose, lsb);
+        // runit looks at the first letter only, except for the long words.
+        if let Some(&c) = word.first() {
+            if b"ucdopthaik12xXeEDT".contains(&c) && !(c == b't' && word == b"try-restart") {
+                assert!(p.is_some(), "{:?}", String::from_utf8_lossy(word));
+            }
+        } else {
+            assert!(p.is_none());
+        }
+    }
+}
+
+fn svlogd(args: &[OsString]) {
+    let (opts, first) = parse(args, "R:r:l:b:tvV");
+    let (mut t, mut repl, mut extra, mut line_max, mut buf_len) =
+        (0, 0u8, Vec::new(), 1000u64, 1024u64);
+    for o in opts {
+        match o {
+            Opt::Flag(b'R', Some(a)) => {
+                extra = a.as_bytes().to_vec();
+                if repl == 0 {
+                    repl = b'_';
+                }
+            }
+            Opt::Flag(b'r', Some(a)) => match a.as_bytes() {
+                [c] if *c != 0 => repl = *c,
+                _ => return,
+            },
+            Opt::Flag(b'l', Some(a)) => {
+                line_max = scan_ulong(a.as_bytes()).0;
+                if line_max == 0 {
+                    line_max = 1000;
+                }
+            }
+            Opt::Flag(b'b', Some(a)) => {
+                buf_len = scan_ulong(a.as_bytes()).0;
+                if buf_len == 0 {
+                    buf_len = 1024;
+                }
+            }
+            Opt::Flag(b't', _) => t += 1,
+            Opt::Flag(b'v', _) => {}
+            _ => return,
+        }
+    }
+    if args.len() == first || buf_len <= line_max {
+        return;
+    }
+    let _ = StampKind::from_count(t);
+    let replace = (repl != 0).then(|| Replacement::new(repl, &extra));
+    // The splitter svlogd would build: a huge -l must not allocate it all.
+    let max = usize::try_from(line_max).unwrap_or(usize::MAX);
+    let _ = Splitter::new(max, replace);
+}
+
+fn runsvdir(args: &[OsString]) {
+    let mut argv = vec![OsString::from("runsvdir")];
+    argv.extend_from_slice(args);
+    if let Some(o) = runsvdir_parse(&argv) {
+        let i = argv.iter().position(|a| *a == o.dir).unwrap_or(usize::MAX);
+        assert!(i < argv.len());
+        if let Some((k, l)) = &o.log {
+            assert_eq!(&argv[*k], l);
+            assert!(*k > 1);
+        }
+        if let Some(g) = o.graceful {
+            assert!(g.as_secs() < 1_000_000_000);
+        }
+    }
+}
+
+fn softlimit(args: &[OsString]) {
+    let (opts, _) = parse(args, "a:c:d:f:l:m:o:p:r:s:t:");
+    for o in opts {
+        if let Opt::Flag(_, Some(a)) = o {
+            if a != "=" {
+                let _ = number(&a);
+            }
+        }
+    }
+}
+
+fn flags_only(args: &[OsString], spec: &str) {
+    let (opts, _) = parse(args, spec);
+    for o in opts {
+        if let Opt::Flag(_, a) = o {
+            assert!(a.is_none());
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    // Words as execve passes them: no NUL inside.
+    let args: Vec<OsString> = if rest.is_empty() {
+        Vec::new()
+    } else {
+        rest.split(|&b| b == 0)
+            .map(|w| OsString::from_vec(w.to_vec()))
+            .collect()
+    };
+    match which % 7 {
+        0 => chpst(&args),
+        1 => sv(&args),
+        2 => svlogd(&args),
+        3 => runsvdir(&args),
+        4 => softlimit(&args),
+        5 => flags_only(&args, "nNxX"),
+        _ => flags_only(&args, "wV"),
+    }
+});

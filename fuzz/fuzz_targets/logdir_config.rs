@@ -1,0 +1,37 @@
+//! svlogd's `config` file: any bytes parse, and what they parse into keeps
+//! runit's shape.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use runit::logdir::config::parse;
+
+fuzz_target!(|data: &[u8]| {
+    let (cfg, warnings) = parse(data);
+    let lines = data.split(|&b| b == b'\n').count();
+    assert!(cfg.patterns.len() <= lines);
+    for p in &cfg.patterns {
+        // A pattern is the rest of one line, cut at its first NUL.
+        assert!(!p.pattern.contains(&b'\n') && !p.pattern.contains(&0));
+    }
+    for x in [&cfg.prefix, cfg.processor.as_ref().unwrap_or(&Vec::new())] {
+        assert!(!x.contains(&b'\n') && !x.contains(&0));
+    }
+    if let Some(addr) = cfg.udp {
+        assert_ne!(addr.port(), 0);
+    }
+    // Only `u`/`U` lines warn, one warning at most per line.
+    assert!(warnings.len() <= lines);
+    for w in &warnings {
+        assert!(
+            w.starts_with("unable to scan ip address: ")
+                || w.starts_with("unable to scan port number: "),
+            "{w}"
+        );
+    }
+    // Lines are independent of each other except for the `u` address and
+    // port: a config without u/U lines parses the same with any line before
+    // it dropped, as far as the last line's own setting goes.
+    if !data.contains(&b'u') && !data.contains(&b'U') {
+        assert!(cfg.udp.is_none() && !cfg.udp_only && warnings.is_empty());
+    }
+});

@@ -1,0 +1,117 @@
+//! runsv's state machine driven by arbitrary bytes on `supervise/control`
+//! (and `log/supervise/control`), interleaved with children exiting, time
+//! passing and loop turns. Whatever arrives: no panic, a signal only ever
+//! goes to a child that was started and not yet reaped, and every status
+//! record written is one runit could write.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nix::sys::signal::Signal;
+use runit::cmd::runsv::machine::{Effects, Machine, Program, Service, Which};
+use runit::status::{Status, Want};
+use runit::tai::Tai64n;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+struct World {
+    next_pid: i32,
+    alive: BTreeSet<i32>,
+    tai: u64,
+    now: Instant,
+    finish: bool,
+    handles: u8,
+}
+
+impl Effects for World {
+    fn now(&mut self) -> (Tai64n, Instant) {
+        let tai = Tai64n {
+            secs: self.tai,
+            nanos: 500,
+        };
+        (tai, self.now)
+    }
+    fn control_script(&mut self, c: u8) -> bool {
+        // Some letters are "handled by control/X", chosen by the input.
+        let i = b"tdxkpchaiq12u".iter().position(|&x| x == c);
+        i.is_some_and(|i| (self.handles >> (i % 8)) & 1 != 0)
+    }
+    fn signal(&mut self, pid: i32, _: Signal) {
+        assert!(pid > 1, "signal to pid {pid}");
+        assert!(
+            self.alive.contains(&pid),
+            "signal to {pid}, not a live child"
+        );
+    }
+    fn start(&mut self, _: Which, _: Program) -> i32 {
+        self.next_pid += 1;
+        self.alive.insert(self.next_pid);
+        self.next_pid
+    }
+    fn write_status(&mut self, _: Which, status: &Status, stat: &str, with_pid: bool) -> bool {
+        assert!(status.state <= 2);
+        assert!(status.want == b'u' || status.want == b'd');
+        assert!(status.pid == 0 || self.alive.contains(&(status.pid as i32)));
+        assert!(stat.ends_with('\n') && !stat[..stat.len() - 1].contains('\n'));
+        with_pid
+    }
+    fn finish_exists(&mut self) -> bool {
+        self.finish
+    }
+    fn close_log_pipe(&mut self) {}
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&setup, mut events)) = data.split_first() else {
+        return;
+    };
+    let mut w = World {
+        next_pid: 100,
+        alive: BTreeSet::new(),
+        tai: 0x4000_0000_6000_0000,
+        now: Instant::now(),
+        finish: setup & 1 != 0,
+        handles: setup,
+    };
+    let start = w.now();
+    let want = if setup & 2 != 0 { Want::Up } else { Want::Down };
+    let log = (setup & 4 != 0).then(|| Service::new(Want::Up, start));
+    let mut m = Machine::new(Service::new(want, start), log);
+    m.start_due(&mut w);
+    while let [kind, arg, rest @ ..] = events {
+        events = rest;
+        match kind % 8 {
+            0 | 1 => m.command(Which::Main, *arg, &mut w),
+            2 => m.command(Which::Log, *arg, &mut w),
+            3 => {
+                // A child exits: one of runsv's own (main, log or one it
+                // forgot), with an arbitrary wait status.
+                let alive: Vec<i32> = w.alive.iter().copied().collect();
+                if let Some(&pid) = alive.get(usize::from(*arg) % alive.len().max(1)) {
+                    w.alive.remove(&pid);
+                    m.reaped(pid, i32::from(*arg) << 8 | i32::from(*kind >> 3), &mut w);
+                }
+            }
+            4 => {
+                let ms = u64::from(*arg) * 10;
+                w.now += Duration::from_millis(ms);
+                w.tai += ms / 1000;
+            }
+            5 => w.finish = *arg & 1 != 0,
+            6 => {
+                let _ = m.exit_step(&mut w);
+            }
+            _ => {
+                let _ = m.start_due(&mut w);
+            }
+        }
+        // Whatever a service's record says, its pid is a live child.
+        for svc in std::iter::once(&m.main).chain(m.log.as_ref()) {
+            assert_eq!(svc.record().pid, svc.pid as u32);
+            assert!(
+                svc.pid == 0 || w.alive.contains(&svc.pid),
+                "pid {}",
+                svc.pid
+            );
+        }
+    }
+});
