@@ -248,6 +248,9 @@ impl LogDir {
         if self.dir.is_none() {
             return;
         }
+        // runit has written every line by now: on a full disk, what is
+        // pending may need old files deleted, which needs the directory.
+        self.flush();
         if self.verbose {
             info(&["close: ", if self.name_known { &self.name } else { "" }]);
         }
@@ -255,7 +258,6 @@ impl LogDir {
         let Some(cur) = self.current.take() else {
             return;
         };
-        self.write_pending(&cur);
         self.finish_file(&cur);
         // runit drops the lock here and takes it again when it reopens. A
         // processor just forked, not yet exec'd, still shares the old lock,
