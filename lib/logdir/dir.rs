@@ -36,6 +36,11 @@ pub struct LogDir {
     pub(super) current: Option<File>,
     /// Bytes in `current`, counting what is still pending.
     pub size: u64,
+    /// Bytes of `current` whose writeback has been started.
+    pub(super) kicked: u64,
+    /// The last line ended within a line of the size limit: rotate before
+    /// anything else happens (`writer::rotate_if_due`).
+    pub(super) rotate_due: bool,
     pub cfg: Config,
     pub(super) pending: Vec<u8>,
     /// When `current` is due for time-based rotation.
@@ -65,6 +70,8 @@ impl LogDir {
             kept_lock: None,
             current: None,
             size: 0,
+            kicked: 0,
+            rotate_due: false,
             cfg: Config::default(),
             pending: Vec::with_capacity(super::writer::WRITE_AT + 4096),
             deadline: None,
@@ -124,6 +131,8 @@ impl LogDir {
         }
         self.name_known = true;
         self.size = 0;
+        self.kicked = 0;
+        self.rotate_due = false;
         self.processor = None;
         self.selection.file = true;
         self.read_config(now);
@@ -199,6 +208,7 @@ impl LogDir {
                     self.remove_oldest();
                 } else {
                     self.size = st.st_size as u64;
+                    self.kicked = self.size;
                     appending = true;
                 }
             }
@@ -248,8 +258,10 @@ impl LogDir {
         if self.dir.is_none() {
             return;
         }
-        // runit has written every line by now: on a full disk, what is
-        // pending may need old files deleted, which needs the directory.
+        // runit has written every line by now, and rotated after the last
+        // one if it had to: on a full disk, what is pending may need old
+        // files deleted, which needs the directory.
+        self.rotate_if_due();
         self.flush();
         if self.verbose {
             info(&["close: ", if self.name_known { &self.name } else { "" }]);

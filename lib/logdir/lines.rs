@@ -16,6 +16,10 @@ pub trait LineSink {
     fn rest(&mut self, bytes: &[u8]);
     /// The end of the line (its `\n`, or end of input after an overlong line).
     fn end(&mut self);
+    /// Asked after each line's end: whether `feed` should return there.
+    fn stop(&self) -> bool {
+        false
+    }
 }
 
 /// `-r`/`-R`: which bytes are replaced, and by what.
@@ -80,9 +84,15 @@ impl Splitter {
         self.partial.len()
     }
 
-    /// Cuts `data`, read at `now`, into lines for `sink`.
-    pub fn feed(&mut self, mut data: &[u8], now: Tai64n, sink: &mut impl LineSink) {
+    /// Cuts `data`, read at `now`, into lines for `sink`. Returns how many
+    /// bytes it took: all of them, or fewer when the sink asked to stop
+    /// after a line's end.
+    pub fn feed(&mut self, mut data: &[u8], now: Tai64n, sink: &mut impl LineSink) -> usize {
+        let len = data.len();
         while !data.is_empty() {
+            if len != data.len() && self.at_line_start() && sink.stop() {
+                return len - data.len();
+            }
             if self.in_rest {
                 match memchr(b'\n', data) {
                     Some(i) => {
@@ -95,7 +105,7 @@ impl Splitter {
                     }
                     None => {
                         sink.rest(data);
-                        return;
+                        return len;
                     }
                 }
                 continue;
@@ -110,7 +120,7 @@ impl Splitter {
                         self.started = now;
                     }
                     self.collect(window);
-                    return;
+                    return len;
                 }
             };
             if self.partial.is_empty() && self.replace.is_none() {
@@ -131,6 +141,7 @@ impl Splitter {
                 data = &data[taken + 1..];
             }
         }
+        len
     }
 
     /// End of input: an overlong line is finished with its `\n`; a shorter

@@ -14,6 +14,10 @@ use std::fs::File;
 
 /// Pending output is written once it reaches this size.
 pub(super) const WRITE_AT: usize = 256 * 1024;
+/// Writeback of `current` is started (`sync_file_range`, not waited for)
+/// each time this much more has been written, so that the disk works while
+/// svlogd reads, and the fsync at rotation or close finds little left to do.
+const WRITEBACK_AT: u64 = 256 * 1024;
 
 impl LogDir {
     /// Appends bytes to `current` as runit's writer does: never past the
@@ -21,6 +25,7 @@ impl LogDir {
     /// ending in `\n` leaves less than one line of room.
     pub fn put(&mut self, mut data: &[u8]) {
         let max = self.cfg.size_max;
+        self.rotate_if_due();
         while !data.is_empty() {
             let mut n = data.len();
             if max != 0 {
@@ -43,7 +48,8 @@ impl LogDir {
             // when the limit is below the line length.
             if max != 0 && last == b'\n' && max >= self.line_max && self.size >= max - self.line_max
             {
-                self.rotate();
+                // Done before anything else is written (see `rotate_due`).
+                self.rotate_due = true;
             }
         }
     }
@@ -59,8 +65,25 @@ impl LogDir {
         }
     }
 
+    /// The rotation that the end of the last line asked for, if any: runit
+    /// rotates right there; it is done before the next byte is written, the
+    /// directory is closed, or svlogd waits for input, so files are the
+    /// same. In between, svlogd may consume the input just written (see
+    /// `cmd::svlogd::input`), so a kill during the rotation's fsync repeats
+    /// nothing.
+    pub fn rotation_due(&self) -> bool {
+        self.rotate_due
+    }
+
+    pub fn rotate_if_due(&mut self) {
+        if self.rotate_due {
+            self.rotate();
+        }
+    }
+
     /// Writes the pending block, retrying forever; on a full disk it may
     /// delete the oldest files down to `N` (runit's `buffer_pwrite`).
+    /// Writeback of what is written is started early (see `WRITEBACK_AT`).
     pub(super) fn write_pending(&mut self, cur: &File) {
         let mut done = 0;
         while done < self.pending.len() {
@@ -71,6 +94,11 @@ impl LogDir {
             }
         }
         self.pending.clear();
+        if self.size >= self.kicked + WRITEBACK_AT {
+            // A hint: the fsync that finishes the file still waits for all.
+            let _ = crate::sys::start_writeback(cur, self.kicked, self.size - self.kicked);
+            self.kicked = self.size;
+        }
     }
 
     fn write_failed(&mut self, e: Errno) {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 const PIPE_SIZE: i32 = 1024 * 1024;
 /// Lines are written and consumed in steps of at most this many bytes, which
 /// bounds what a kill in the middle of a step can repeat.
-pub const STEP: usize = 16 * 1024;
+pub const STEP: usize = 128 * 1024;
 /// How long a line with no `\n` may wait in the pipe for more bytes.
 const PARTIAL_WAIT: Duration = Duration::from_millis(1000);
 

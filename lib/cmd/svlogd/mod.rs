@@ -60,7 +60,14 @@ impl Svlogd {
 
     fn flush_all(&mut self) {
         for d in &mut self.dirs {
+            d.rotate_if_due();
             d.flush();
+        }
+    }
+
+    fn rotate_due(&mut self) {
+        for d in &mut self.dirs {
+            d.rotate_if_due();
         }
     }
 
@@ -138,8 +145,24 @@ impl Svlogd {
             stamper: &mut self.stamper,
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
+            stop_at_rotation: false,
         };
         self.splitter.feed(data, now, &mut router);
+        self.rotate_due();
+    }
+
+    /// Feeds `data` up to the end of the first line that makes a directory
+    /// due for rotation, and leaves that rotation for later. Returns how
+    /// many bytes were taken.
+    fn feed_until_rotation(&mut self, data: &[u8], now: Tai64n) -> usize {
+        let mut router = Router {
+            dirs: &mut self.dirs,
+            stamper: &mut self.stamper,
+            scratch: Vec::new(),
+            shadow: self.has_patterns.then_some(&mut self.shadow),
+            stop_at_rotation: true,
+        };
+        self.splitter.feed(data, now, &mut router)
     }
 
     fn finish_input(&mut self) {
@@ -148,6 +171,7 @@ impl Svlogd {
             stamper: &mut self.stamper,
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
+            stop_at_rotation: false,
         };
         self.splitter.finish(&mut router);
     }
@@ -377,11 +401,17 @@ fn pipe_step(
     };
     let mut done = 0;
     while done < upto {
+        // Each step's lines are written, then consumed, then the rotation
+        // they made due is done: a kill at any moment repeats at most the
+        // lines of the step being written, and loses none.
         let end = input::step_end(buf, done, upto);
-        s.feed(&buf[done..end], now);
-        s.flush_all();
-        pipe.consume(stdin, end - done, scratch);
-        done = end;
+        let taken = s.feed_until_rotation(&buf[done..end], now);
+        for d in &mut s.dirs {
+            d.flush();
+        }
+        pipe.consume(stdin, taken, scratch);
+        s.rotate_due();
+        done += taken;
     }
     Step::Go
 }

@@ -16,6 +16,8 @@ pub(super) struct Router<'a> {
     /// A copy of runit's line buffer, kept only while some directory has
     /// patterns: its byte after the line can decide a `+` pattern.
     pub(super) shadow: Option<&'a mut Vec<u8>>,
+    /// Stop feeding after a line that makes a directory due for rotation.
+    pub(super) stop_at_rotation: bool,
 }
 
 impl Router<'_> {
@@ -88,6 +90,10 @@ impl LineSink for Router<'_> {
                 d.put(b"\n");
             }
         }
+    }
+
+    fn stop(&self) -> bool {
+        self.stop_at_rotation && self.dirs.iter().any(|d| d.rotation_due())
     }
 }
 
