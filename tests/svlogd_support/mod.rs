@@ -76,7 +76,7 @@ pub fn dump_dir(dir: &Path) -> String {
             out.push_str(&String::from_utf8_lossy(&mask_stamps(
                 &fs::read(&p).unwrap(),
             )));
-            out.push_str("\n");
+            out.push('\n');
         }
     }
     out
