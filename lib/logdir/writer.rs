@@ -15,9 +15,11 @@ use std::fs::File;
 /// Pending output is written once it reaches this size.
 pub(super) const WRITE_AT: usize = 256 * 1024;
 /// Writeback of `current` is started (`sync_file_range`, not waited for)
-/// each time this much more has been written, so that the disk works while
+/// each time a quarter of the size limit more has been written (within these
+/// bounds; the upper one without a limit), so that the disk works while
 /// svlogd reads, and the fsync at rotation or close finds little left to do.
-const WRITEBACK_AT: u64 = 256 * 1024;
+const WRITEBACK_MIN: u64 = 64 * 1024;
+const WRITEBACK_MAX: u64 = 1024 * 1024;
 
 impl LogDir {
     /// Appends bytes to `current` as runit's writer does: never past the
@@ -83,7 +85,7 @@ impl LogDir {
 
     /// Writes the pending block, retrying forever; on a full disk it may
     /// delete the oldest files down to `N` (runit's `buffer_pwrite`).
-    /// Writeback of what is written is started early (see `WRITEBACK_AT`).
+    /// Writeback of what is written is started early (see `WRITEBACK_MIN`).
     pub(super) fn write_pending(&mut self, cur: &File) {
         let mut done = 0;
         while done < self.pending.len() {
@@ -94,7 +96,11 @@ impl LogDir {
             }
         }
         self.pending.clear();
-        if self.size >= self.kicked + WRITEBACK_AT {
+        let every = match self.cfg.size_max {
+            0 => WRITEBACK_MAX,
+            max => (max / 4).clamp(WRITEBACK_MIN, WRITEBACK_MAX),
+        };
+        if self.size >= self.kicked + every {
             // A hint: the fsync that finishes the file still waits for all.
             let _ = crate::sys::start_writeback(cur, self.kicked, self.size - self.kicked);
             self.kicked = self.size;
