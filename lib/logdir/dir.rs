@@ -55,6 +55,9 @@ pub struct LogDir {
     /// runit learns a directory's name only once it holds the lock: before
     /// that, its "close:" message has an empty name.
     pub(super) name_known: bool,
+    /// Whether the directory has been opened once (leftover `.u` files are
+    /// processed from the first opening on).
+    pub(super) opened_before: bool,
 }
 
 impl LogDir {
@@ -84,6 +87,7 @@ impl LogDir {
             verbose,
             line_max,
             name_known: false,
+            opened_before: false,
         }
     }
 
@@ -136,7 +140,14 @@ impl LogDir {
         self.processor = None;
         self.selection.file = true;
         self.read_config(now);
-        self.open_current()
+        if !self.open_current() {
+            return false;
+        }
+        if !self.opened_before {
+            self.opened_before = true;
+            self.process_leftover();
+        }
+        true
     }
 
     fn take_lock(&mut self, kept: Option<File>) -> Result<(), Errno> {

@@ -4,20 +4,21 @@
 //! When stdin is a pipe, its bytes stay in the pipe until the lines they
 //! hold are written: `tee(2)` copies what the pipe holds into a private pipe
 //! without consuming it, svlogd reads the copy and writes the complete lines
-//! it holds, and only then are exactly those bytes consumed (`splice(2)` to
-//! /dev/null). A new svlogd started after a kill finds them still in the pipe
+//! it holds, and only then are exactly those bytes consumed (read again
+//! into a scratch buffer: as fast here as `splice(2)` to /dev/null, and one
+//! descriptor fewer). A new svlogd started after a kill finds them still in the pipe
 //! (runsv keeps it open), so a kill can at worst make the lines of the last
 //! step appear twice. A line with no `\n` yet stays in the pipe while more
 //! may come: it is consumed into memory (as before, and as runit does) only
 //! when the pipe is full of it, when the writer has gone, or after it has
 //! waited about a second with nothing added.
 //!
-//! Anything else on stdin (a file, a terminal, a socket), or a kernel
-//! without `tee`, is read the ordinary way.
+//! Anything else on stdin (a file, a terminal, a socket), a kernel without
+//! `tee`, or a limit of fewer than 64 open files, and stdin is read the
+//! ordinary way.
 
 use nix::errno::Errno;
-use nix::fcntl::{fcntl, splice, tee, FcntlArg, OFlag, SpliceFFlags};
-use std::fs::File;
+use nix::fcntl::{fcntl, tee, FcntlArg, OFlag, SpliceFFlags};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,8 @@ const PIPE_SIZE: i32 = 1024 * 1024;
 /// Lines are written and consumed in steps of at most this many bytes, which
 /// bounds what a kill in the middle of a step can repeat.
 pub const STEP: usize = 128 * 1024;
+/// Below this limit on open files, stdin is read the ordinary way.
+const MIN_FILES: u64 = 64;
 /// How long a line with no `\n` may wait in the pipe for more bytes.
 const PARTIAL_WAIT: Duration = Duration::from_millis(1000);
 
@@ -45,7 +48,6 @@ pub enum Peek {
 pub struct PipeInput {
     copy_r: OwnedFd,
     copy_w: OwnedFd,
-    null: File,
     capacity: usize,
     /// A line with no `\n` waiting in the pipe: its length, since when.
     waiting: Option<(usize, Instant)>,
@@ -58,20 +60,22 @@ impl PipeInput {
         if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
             return None;
         }
+        // The two descriptors of the copy must not take the place of one
+        // that runit would have for a rotation or a processor.
+        let (soft, _) =
+            nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).ok()?;
+        if soft < MIN_FILES {
+            return None;
+        }
         let _ = fcntl(stdin.as_raw_fd(), FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
         let capacity = fcntl(stdin.as_raw_fd(), FcntlArg::F_GETPIPE_SZ).ok()? as usize;
         let (copy_r, copy_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).ok()?;
         // The copy must take all of the pipe's content.
         let _ = fcntl(copy_w.as_raw_fd(), FcntlArg::F_SETPIPE_SZ(capacity as i32));
         let copy_cap = fcntl(copy_w.as_raw_fd(), FcntlArg::F_GETPIPE_SZ).ok()? as usize;
-        let null = std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/null")
-            .ok()?;
         Some(PipeInput {
             copy_r,
             copy_w,
-            null,
             capacity: capacity.min(copy_cap),
             waiting: None,
         })
@@ -144,19 +148,12 @@ impl PipeInput {
     /// Consumes `n` bytes that have been handled.
     pub fn consume(&mut self, stdin: BorrowedFd, mut n: usize, scratch: &mut [u8]) {
         while n > 0 {
-            match splice(stdin, None, &self.null, None, n, SpliceFFlags::empty()) {
+            let len = n.min(scratch.len());
+            match nix::unistd::read(stdin.as_raw_fd(), &mut scratch[..len]) {
                 Ok(0) => return,
                 Ok(k) => n -= k,
                 Err(Errno::EINTR) => {}
-                Err(_) => {
-                    let len = n.min(scratch.len());
-                    match nix::unistd::read(stdin.as_raw_fd(), &mut scratch[..len]) {
-                        Ok(0) => return,
-                        Ok(k) => n -= k,
-                        Err(Errno::EINTR) => {}
-                        Err(_) => return,
-                    }
-                }
+                Err(_) => return,
             }
         }
     }

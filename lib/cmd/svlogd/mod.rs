@@ -218,18 +218,16 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .unwrap_or_else(|| "svlogd".into());
     let opts = parse_options(&args, &argv0);
     // runit keeps the start-up directory open; we never leave it, so opening
-    // it only checks that it can be opened.
-    let _cwd = match std::fs::File::open(".") {
-        Ok(f) => f,
-        Err(e) => {
-            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
-            msg::line_err(
-                &["svlogd: fatal: unable to open current working directory"],
-                errno,
-            );
-            return 111;
-        }
-    };
+    // it only checks that it can be opened (and the descriptor stays free,
+    // for the signalfd that runit does not have).
+    if let Err(e) = std::fs::File::open(".") {
+        let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+        msg::line_err(
+            &["svlogd: fatal: unable to open current working directory"],
+            errno,
+        );
+        return 111;
+    }
     let stdin = std::io::stdin();
     set_nonblocking(stdin.as_fd());
     let mut signals = match Signals::new(&[
@@ -295,7 +293,7 @@ fn run(
     stdin: BorrowedFd,
     pipe: &mut Option<PipeInput>,
 ) {
-    let mut scratch = vec![0u8; 64 * 1024];
+    let mut scratch = vec![0u8; input::STEP];
     let mut wait: Option<Duration> = None;
     loop {
         let Some(deadline) = s.before_read() else {
