@@ -20,6 +20,17 @@ pub trait LineSink {
     fn stop(&self) -> bool {
         false
     }
+    /// Whether `lines` may be used: the lines need no stamp and no
+    /// per-line decision beyond where a file ends.
+    fn batch(&self) -> bool {
+        false
+    }
+    /// Several whole lines at once, each shorter than `max` and ending with
+    /// `\n`, as `head`+`end` would have them. Returns how many bytes it took:
+    /// at least the first line.
+    fn lines(&mut self, _block: &[u8]) -> usize {
+        0
+    }
 }
 
 /// `-r`/`-R`: which bytes are replaced, and by what.
@@ -110,6 +121,14 @@ impl Splitter {
                 }
                 continue;
             }
+            if self.partial.is_empty() && self.replace.is_none() && sink.batch() {
+                let run = self.whole_lines(data);
+                if run > 0 {
+                    let taken = sink.lines(&data[..run]).clamp(1, run);
+                    data = &data[taken..];
+                    continue;
+                }
+            }
             let need = self.max - self.partial.len();
             let window = &data[..need.min(data.len())];
             let (taken, overlong) = match memchr(b'\n', window) {
@@ -158,6 +177,16 @@ impl Splitter {
     pub fn discard(&mut self) {
         self.partial.clear();
         self.in_rest = false;
+    }
+
+    /// The length of the run of whole lines shorter than `max` that starts
+    /// `data`.
+    fn whole_lines(&self, data: &[u8]) -> usize {
+        let mut end = 0;
+        while let Some(i) = memchr(b'\n', &data[end..data.len().min(end + self.max)]) {
+            end += i + 1;
+        }
+        end
     }
 
     fn collect(&mut self, bytes: &[u8]) {

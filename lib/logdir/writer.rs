@@ -73,6 +73,31 @@ impl LogDir {
     /// same. In between, svlogd may consume the input just written (see
     /// `cmd::svlogd::input`), so a kill during the rotation's fsync repeats
     /// nothing.
+    /// Whether whole lines can be appended in blocks (`lines_until_rotation`):
+    /// a size limit, if any, of at least one line.
+    pub fn takes_blocks(&self) -> bool {
+        self.cfg.size_max == 0 || self.cfg.size_max >= self.line_max
+    }
+
+    /// How much of `block` (whole lines, each shorter than the line limit)
+    /// can be appended before a rotation is due: all of it, or up to the end
+    /// of the line after which `current` is within a line of its limit.
+    pub fn lines_until_rotation(&self, block: &[u8]) -> usize {
+        let max = self.cfg.size_max;
+        if max == 0 || max < self.line_max {
+            return block.len();
+        }
+        let need = (max - self.line_max).saturating_sub(self.size);
+        if need > block.len() as u64 {
+            return block.len();
+        }
+        let from = (need as usize).saturating_sub(1);
+        match crate::sys::memchr(b'\n', &block[from..]) {
+            Some(i) => from + i + 1,
+            None => block.len(),
+        }
+    }
+
     pub fn rotation_due(&self) -> bool {
         self.rotate_due
     }
