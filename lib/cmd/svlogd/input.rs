@@ -4,9 +4,8 @@
 //! When stdin is a pipe, its bytes stay in the pipe until the lines they
 //! hold are written: `tee(2)` copies what the pipe holds into a private pipe
 //! without consuming it, svlogd reads the copy and writes the complete lines
-//! it holds, and only then are exactly those bytes consumed (read again
-//! into a scratch buffer: as fast here as `splice(2)` to /dev/null, and one
-//! descriptor fewer). A new svlogd started after a kill finds them still in the pipe
+//! it holds, and only then are exactly those bytes consumed (`splice(2)` to
+//! /dev/null, which copies nothing). A new svlogd started after a kill finds them still in the pipe
 //! (runsv keeps it open), so a kill can at worst make the lines of the last
 //! step appear twice. A line with no `\n` yet stays in the pipe while more
 //! may come: it is consumed into memory (as before, and as runit does) only
@@ -18,7 +17,8 @@
 //! ordinary way.
 
 use nix::errno::Errno;
-use nix::fcntl::{fcntl, tee, FcntlArg, OFlag, SpliceFFlags};
+use nix::fcntl::{fcntl, splice, tee, FcntlArg, OFlag, SpliceFFlags};
+use std::fs::File;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,8 @@ pub enum Peek {
 pub struct PipeInput {
     copy_r: OwnedFd,
     copy_w: OwnedFd,
+    /// Where consumed bytes go (None: they are read instead).
+    null: Option<File>,
     capacity: usize,
     /// A line with no `\n` waiting in the pipe: its length, since when.
     waiting: Option<(usize, Instant)>,
@@ -76,6 +78,10 @@ impl PipeInput {
         Some(PipeInput {
             copy_r,
             copy_w,
+            null: std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/null")
+                .ok(),
             capacity: capacity.min(copy_cap),
             waiting: None,
         })
@@ -145,9 +151,21 @@ impl PipeInput {
         self.waiting = None;
     }
 
-    /// Consumes `n` bytes that have been handled.
+    /// Consumes `n` bytes that have been handled: moved to /dev/null
+    /// (`splice(2)`, no copy), or read into `scratch` if that fails.
     pub fn consume(&mut self, stdin: BorrowedFd, mut n: usize, scratch: &mut [u8]) {
         while n > 0 {
+            if let Some(null) = &self.null {
+                match splice(stdin, None, null, None, n, SpliceFFlags::empty()) {
+                    Ok(0) => return,
+                    Ok(k) => {
+                        n -= k;
+                        continue;
+                    }
+                    Err(Errno::EINTR) => continue,
+                    Err(_) => self.null = None,
+                }
+            }
             let len = n.min(scratch.len());
             match nix::unistd::read(stdin.as_raw_fd(), &mut scratch[..len]) {
                 Ok(0) => return,
