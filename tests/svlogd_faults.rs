@@ -213,3 +213,157 @@ fn few_file_descriptors_as_runit() {
         assert_eq!(o, t, "limit {limit}: ours (left) and Debian's differ");
     }
 }
+
+/// svlogd as user nobody (uid and gid 65534) in `dir`, log directory `d`.
+fn svlogd_as_nobody(bin: &Path, dir: &TestDir, stdin: Stdio) -> Proc {
+    let mut cmd = Command::new(bin);
+    cmd.arg0("svlogd")
+        .arg("d")
+        .uid(65534)
+        .gid(65534)
+        .current_dir(&dir.path)
+        .stdin(stdin)
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(dir.join("err")).unwrap());
+    Proc::start(cmd)
+}
+
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn distinct_lines(s: &str) -> Vec<String> {
+    let masked = svlogd_support::mask_stamps(s.as_bytes());
+    let mut v: Vec<String> = String::from_utf8_lossy(&masked)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    v.dedup();
+    v
+}
+
+/// The log directory made unwritable while svlogd runs (as a user, so that
+/// permissions count): rotation pauses with runit's message, and once the
+/// directory is writable again every line is there, in order.
+fn unwritable(bin: &Path, test: &str) -> Vec<String> {
+    let dir = TestDir::new(test);
+    let d = dir.join("d");
+    fs::create_dir(&d).unwrap();
+    fs::write(d.join("config"), "s300\nn0\n").unwrap();
+    nix::unistd::chown(&d, Some(65534.into()), Some(65534.into())).unwrap();
+    let mut p = svlogd_as_nobody(bin, &dir, Stdio::piped());
+    let mut stdin = p.child.stdin.take().unwrap();
+    let line = |i: usize| format!("line {i:04}\n");
+    for i in 0..10 {
+        stdin.write_all(line(i).as_bytes()).unwrap();
+    }
+    wait_for("the first lines", || {
+        fs::metadata(d.join("current")).is_ok_and(|m| m.len() == 100)
+    });
+    chmod(&d, 0o555);
+    for i in 10..50 {
+        stdin.write_all(line(i).as_bytes()).unwrap();
+    }
+    let pausing = "svlogd: pausing: unable to rename current: d: access denied\n";
+    wait_for("the pausing message", || {
+        read(&dir.join("err")).contains(pausing)
+    });
+    chmod(&d, 0o755);
+    drop(stdin);
+    assert!(
+        wait_until(Duration::from_secs(20), || p.try_exit().is_some()),
+        "{test}: svlogd did not finish"
+    );
+    let want: Vec<String> = (0..50).map(|i| line(i).trim_end().to_string()).collect();
+    assert_eq!(finished_lines(&d), want, "{test}: lines lost or doubled");
+    distinct_lines(&read(&dir.join("err")))
+}
+
+#[test]
+fn unwritable_directory_pauses_then_recovers() {
+    let ours_err = unwritable(&ours("svlogd"), "unwritable-ours");
+    assert_eq!(
+        ours_err,
+        ["svlogd: pausing: unable to rename current: d: access denied"]
+    );
+    if let Some(theirs) = theirs_or_skip("svlogd", "unwritable") {
+        assert_eq!(ours_err, unwritable(&theirs, "unwritable-theirs"));
+    }
+}
+
+/// An unreadable `config` (as a user): runit's warning, then the defaults.
+fn unreadable_config(bin: &Path, test: &str) -> (Vec<String>, String) {
+    let dir = TestDir::new(test);
+    let d = dir.join("d");
+    fs::create_dir(&d).unwrap();
+    fs::write(d.join("config"), "s100\n").unwrap();
+    chmod(&d.join("config"), 0o000);
+    nix::unistd::chown(&d, Some(65534.into()), Some(65534.into())).unwrap();
+    let mut input = String::new();
+    for i in 0..30 {
+        input.push_str(&format!("line {i:04}\n"));
+    }
+    fs::write(dir.join("input"), &input).unwrap();
+    let mut p = svlogd_as_nobody(bin, &dir, fs::File::open(dir.join("input")).unwrap().into());
+    let _ = p.wait_exit();
+    (
+        distinct_lines(&read(&dir.join("err"))),
+        svlogd_support::dump_dir(&d),
+    )
+}
+
+#[test]
+fn unreadable_config_warns_and_uses_defaults() {
+    let (err, dump) = unreadable_config(&ours("svlogd"), "noconfig-ours");
+    assert_eq!(
+        err,
+        ["svlogd: warning: unable to read config: d: access denied"]
+    );
+    // The defaults: no rotation at 100 bytes.
+    assert!(!dump.contains("== @"), "{dump}");
+    if let Some(theirs) = theirs_or_skip("svlogd", "noconfig") {
+        assert_eq!((err, dump), unreadable_config(&theirs, "noconfig-theirs"));
+    }
+}
+
+/// The log directory removed while svlogd runs: the next rotation pauses
+/// with runit's message, retrying every 3 seconds, as Debian's does (runit
+/// keeps the directory open, so a new directory of the same name does not
+/// help either; the lines written since the removal are gone with it).
+fn removed(bin: &Path, test: &str) -> Vec<String> {
+    let dir = TestDir::new(test);
+    let d = dir.join("d");
+    fs::create_dir(&d).unwrap();
+    fs::write(d.join("config"), "s300\nn0\n").unwrap();
+    let p = svlogd(bin, &dir, Stdio::piped());
+    let mut p = p;
+    let mut stdin = p.child.stdin.take().unwrap();
+    stdin.write_all(b"first line\n").unwrap();
+    wait_for("current", || {
+        fs::metadata(d.join("current")).is_ok_and(|m| m.len() > 0)
+    });
+    fs::remove_dir_all(&d).unwrap();
+    for i in 0..40 {
+        stdin
+            .write_all(format!("line {i:04}\n").as_bytes())
+            .unwrap();
+    }
+    let pausing = "svlogd: pausing: unable to rename current: d: file does not exist\n";
+    wait_for("the pausing message", || {
+        read(&dir.join("err")).contains(pausing)
+    });
+    distinct_lines(&read(&dir.join("err")))
+}
+
+#[test]
+fn removed_directory_pauses_as_runit() {
+    let ours_err = removed(&ours("svlogd"), "removed-ours");
+    assert_eq!(
+        ours_err,
+        ["svlogd: pausing: unable to rename current: d: file does not exist"]
+    );
+    if let Some(theirs) = theirs_or_skip("svlogd", "removed") {
+        assert_eq!(ours_err, removed(&theirs, "removed-theirs"));
+    }
+}

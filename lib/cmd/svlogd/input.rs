@@ -62,7 +62,7 @@ impl PipeInput {
         if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
             return None;
         }
-        // The two descriptors of the copy must not take the place of one
+        // The three descriptors used here must not take the place of one
         // that runit would have for a rotation or a processor.
         let (soft, _) =
             nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).ok()?;
