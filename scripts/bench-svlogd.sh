@@ -133,7 +133,12 @@ for CASE in default tt norot; do
     declare -A MBS CPU
     for n in $names; do MBS[$n]=""; CPU[$n]=""; done
     for rep in $(seq 1 "$REPS"); do
-        for n in $names; do
+        # A different order in each run, so that no program always follows
+        # the same one (the disk is still busy with what came before).
+        all=($names)
+        k=$(( (rep - 1) % ${#all[@]} ))
+        order="${all[*]:k} ${all[*]:0:k}"
+        for n in $order; do
             case $n in
                 ours) t=$(run ours "$IN" "$OURS" $ARGS d);;
                 before) t=$(run before "$IN" "$OURS_BEFORE" $ARGS d);;
