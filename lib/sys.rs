@@ -380,6 +380,19 @@ pub fn dup_above(fd: std::os::fd::BorrowedFd, min: RawFd) -> Result<std::os::fd:
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
 }
 
+/// Starts writeback of `len` bytes of `file` from `offset` and returns at
+/// once (`sync_file_range` with `SYNC_FILE_RANGE_WRITE`): a hint that makes a
+/// later fsync shorter, never a durability guarantee.
+pub fn start_writeback(file: &std::fs::File, offset: u64, len: u64) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let off = libc::off64_t::try_from(offset).map_err(|_| Errno::EOVERFLOW)?;
+    let n = libc::off64_t::try_from(len).map_err(|_| Errno::EOVERFLOW)?;
+    // SAFETY: sync_file_range takes a descriptor, which `file` keeps open for
+    // the call, and plain integers; no memory is passed.
+    let r = unsafe { libc::sync_file_range(file.as_raw_fd(), off, n, libc::SYNC_FILE_RANGE_WRITE) };
+    Errno::result(r).map(drop)
+}
+
 #[cfg(test)]
 mod memchr_tests {
     use super::memchr;

@@ -36,6 +36,11 @@ pub struct LogDir {
     pub(super) current: Option<File>,
     /// Bytes in `current`, counting what is still pending.
     pub size: u64,
+    /// Bytes of `current` whose writeback has been started.
+    pub(super) kicked: u64,
+    /// The last line ended within a line of the size limit: rotate before
+    /// anything else happens (`writer::rotate_if_due`).
+    pub(super) rotate_due: bool,
     pub cfg: Config,
     pub(super) pending: Vec<u8>,
     /// When `current` is due for time-based rotation.
@@ -50,6 +55,9 @@ pub struct LogDir {
     /// runit learns a directory's name only once it holds the lock: before
     /// that, its "close:" message has an empty name.
     pub(super) name_known: bool,
+    /// Whether the directory has been opened once (leftover `.u` files are
+    /// processed from the first opening on).
+    pub(super) opened_before: bool,
 }
 
 impl LogDir {
@@ -65,6 +73,8 @@ impl LogDir {
             kept_lock: None,
             current: None,
             size: 0,
+            kicked: 0,
+            rotate_due: false,
             cfg: Config::default(),
             pending: Vec::with_capacity(super::writer::WRITE_AT + 4096),
             deadline: None,
@@ -77,6 +87,7 @@ impl LogDir {
             verbose,
             line_max,
             name_known: false,
+            opened_before: false,
         }
     }
 
@@ -124,10 +135,19 @@ impl LogDir {
         }
         self.name_known = true;
         self.size = 0;
+        self.kicked = 0;
+        self.rotate_due = false;
         self.processor = None;
         self.selection.file = true;
         self.read_config(now);
-        self.open_current()
+        if !self.open_current() {
+            return false;
+        }
+        if !self.opened_before {
+            self.opened_before = true;
+            self.process_leftover();
+        }
+        true
     }
 
     fn take_lock(&mut self, kept: Option<File>) -> Result<(), Errno> {
@@ -199,6 +219,7 @@ impl LogDir {
                     self.remove_oldest();
                 } else {
                     self.size = st.st_size as u64;
+                    self.kicked = self.size;
                     appending = true;
                 }
             }
@@ -248,6 +269,11 @@ impl LogDir {
         if self.dir.is_none() {
             return;
         }
+        // runit has written every line by now, and rotated after the last
+        // one if it had to: on a full disk, what is pending may need old
+        // files deleted, which needs the directory.
+        self.rotate_if_due();
+        self.flush();
         if self.verbose {
             info(&["close: ", if self.name_known { &self.name } else { "" }]);
         }
@@ -255,7 +281,6 @@ impl LogDir {
         let Some(cur) = self.current.take() else {
             return;
         };
-        self.write_pending(&cur);
         self.finish_file(&cur);
         // runit drops the lock here and takes it again when it reopens. A
         // processor just forked, not yet exec'd, still shares the old lock,

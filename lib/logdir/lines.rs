@@ -16,6 +16,21 @@ pub trait LineSink {
     fn rest(&mut self, bytes: &[u8]);
     /// The end of the line (its `\n`, or end of input after an overlong line).
     fn end(&mut self);
+    /// Asked after each line's end: whether `feed` should return there.
+    fn stop(&self) -> bool {
+        false
+    }
+    /// Whether `lines` may be used: the lines need no stamp and no
+    /// per-line decision beyond where a file ends.
+    fn batch(&self) -> bool {
+        false
+    }
+    /// Several whole lines at once, each shorter than `max` and ending with
+    /// `\n`, as `head`+`end` would have them. Returns how many bytes it took:
+    /// at least the first line.
+    fn lines(&mut self, _block: &[u8]) -> usize {
+        0
+    }
 }
 
 /// `-r`/`-R`: which bytes are replaced, and by what.
@@ -80,9 +95,15 @@ impl Splitter {
         self.partial.len()
     }
 
-    /// Cuts `data`, read at `now`, into lines for `sink`.
-    pub fn feed(&mut self, mut data: &[u8], now: Tai64n, sink: &mut impl LineSink) {
+    /// Cuts `data`, read at `now`, into lines for `sink`. Returns how many
+    /// bytes it took: all of them, or fewer when the sink asked to stop
+    /// after a line's end.
+    pub fn feed(&mut self, mut data: &[u8], now: Tai64n, sink: &mut impl LineSink) -> usize {
+        let len = data.len();
         while !data.is_empty() {
+            if len != data.len() && self.at_line_start() && sink.stop() {
+                return len - data.len();
+            }
             if self.in_rest {
                 match memchr(b'\n', data) {
                     Some(i) => {
@@ -95,10 +116,18 @@ impl Splitter {
                     }
                     None => {
                         sink.rest(data);
-                        return;
+                        return len;
                     }
                 }
                 continue;
+            }
+            if self.partial.is_empty() && self.replace.is_none() && sink.batch() {
+                let run = self.whole_lines(data);
+                if run > 0 {
+                    let taken = sink.lines(&data[..run]).clamp(1, run);
+                    data = &data[taken..];
+                    continue;
+                }
             }
             let need = self.max - self.partial.len();
             let window = &data[..need.min(data.len())];
@@ -110,7 +139,7 @@ impl Splitter {
                         self.started = now;
                     }
                     self.collect(window);
-                    return;
+                    return len;
                 }
             };
             if self.partial.is_empty() && self.replace.is_none() {
@@ -131,6 +160,7 @@ impl Splitter {
                 data = &data[taken + 1..];
             }
         }
+        len
     }
 
     /// End of input: an overlong line is finished with its `\n`; a shorter
@@ -147,6 +177,16 @@ impl Splitter {
     pub fn discard(&mut self) {
         self.partial.clear();
         self.in_rest = false;
+    }
+
+    /// The length of the run of whole lines shorter than `max` that starts
+    /// `data`.
+    fn whole_lines(&self, data: &[u8]) -> usize {
+        let mut end = 0;
+        while let Some(i) = memchr(b'\n', &data[end..data.len().min(end + self.max)]) {
+            end += i + 1;
+        }
+        end
     }
 
     fn collect(&mut self, bytes: &[u8]) {

@@ -45,6 +45,9 @@ impl LogDir {
         let input = self
             .open_at(&self.fnsave, read, 0)
             .map_err(|e| ("unable to open input for processor", e))?;
+        // A fresh `.t`: a processor left running by a killed svlogd may
+        // still write to the old one.
+        let _ = self.unlink_at(&self.with_suffix('t'));
         let output = self
             .open_at(&self.with_suffix('t'), trunc, 0o644)
             .map_err(|e| ("unable to open output for processor", e))?;
@@ -161,7 +164,29 @@ impl LogDir {
         if self.verbose {
             info(&["processed: ", &self.name, "/", &s]);
         }
+        self.process_leftover();
         true
+    }
+
+    /// Starts the processor on the oldest `.u` file, if there is one and a
+    /// processor is configured (an addition to runit, which leaves them
+    /// forever): files left unprocessed by a svlogd that was killed during
+    /// a rotation or a processor run, or an unclean `current`.
+    pub(super) fn process_leftover(&mut self) {
+        if self.cfg.processor.is_none() || self.processor.is_some() || !self.is_open() {
+            return;
+        }
+        let Ok((names, _)) = self.list() else {
+            return;
+        };
+        let oldest = names
+            .into_iter()
+            .filter(|n| super::rotate::is_old_file(n) && n.ends_with(".u"))
+            .min();
+        if let Some(u) = oldest {
+            self.fnsave = u;
+            self.start_processor();
+        }
     }
 
     /// Waits until no processor runs for this directory, restarting failed
@@ -177,9 +202,9 @@ impl LogDir {
                     }
                 },
             };
-            if self.processor_done(wstatus) {
-                return;
-            }
+            // Done, restarted on the same file, or started on a leftover:
+            // wait on until none runs.
+            self.processor_done(wstatus);
         }
     }
 

@@ -45,6 +45,7 @@ impl LogDir {
     /// the previous processor, renames `current` to a fresh `@….s` (`@….u`
     /// with a processor), removes the oldest file, starts the processor.
     pub fn rotate(&mut self) {
+        self.rotate_due = false;
         if self.dir.is_none() {
             self.cfg.time_max = None;
             return;
@@ -85,6 +86,7 @@ impl LogDir {
             self.open_current_file()
         });
         self.size = 0;
+        self.kicked = 0;
         persist("unable to set mode of current", &name, || {
             fchmod(cur.as_raw_fd(), Mode::from_bits_truncate(0o644))
         });

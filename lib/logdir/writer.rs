@@ -14,6 +14,12 @@ use std::fs::File;
 
 /// Pending output is written once it reaches this size.
 pub(super) const WRITE_AT: usize = 256 * 1024;
+/// Writeback of `current` is started (`sync_file_range`, not waited for)
+/// each time a quarter of the size limit more has been written (within these
+/// bounds; the upper one without a limit), so that the disk works while
+/// svlogd reads, and the fsync at rotation or close finds little left to do.
+const WRITEBACK_MIN: u64 = 64 * 1024;
+const WRITEBACK_MAX: u64 = 1024 * 1024;
 
 impl LogDir {
     /// Appends bytes to `current` as runit's writer does: never past the
@@ -21,6 +27,7 @@ impl LogDir {
     /// ending in `\n` leaves less than one line of room.
     pub fn put(&mut self, mut data: &[u8]) {
         let max = self.cfg.size_max;
+        self.rotate_if_due();
         while !data.is_empty() {
             let mut n = data.len();
             if max != 0 {
@@ -43,7 +50,8 @@ impl LogDir {
             // when the limit is below the line length.
             if max != 0 && last == b'\n' && max >= self.line_max && self.size >= max - self.line_max
             {
-                self.rotate();
+                // Done before anything else is written (see `rotate_due`).
+                self.rotate_due = true;
             }
         }
     }
@@ -59,8 +67,50 @@ impl LogDir {
         }
     }
 
+    /// The rotation that the end of the last line asked for, if any: runit
+    /// rotates right there; it is done before the next byte is written, the
+    /// directory is closed, or svlogd waits for input, so files are the
+    /// same. In between, svlogd may consume the input just written (see
+    /// `cmd::svlogd::input`), so a kill during the rotation's fsync repeats
+    /// nothing.
+    /// Whether whole lines can be appended in blocks (`lines_until_rotation`):
+    /// a size limit, if any, of at least one line.
+    pub fn takes_blocks(&self) -> bool {
+        self.cfg.size_max == 0 || self.cfg.size_max >= self.line_max
+    }
+
+    /// How much of `block` (whole lines, each shorter than the line limit)
+    /// can be appended before a rotation is due: all of it, or up to the end
+    /// of the line after which `current` is within a line of its limit.
+    pub fn lines_until_rotation(&self, block: &[u8]) -> usize {
+        let max = self.cfg.size_max;
+        if max == 0 || max < self.line_max {
+            return block.len();
+        }
+        let need = (max - self.line_max).saturating_sub(self.size);
+        if need > block.len() as u64 {
+            return block.len();
+        }
+        let from = (need as usize).saturating_sub(1);
+        match crate::sys::memchr(b'\n', &block[from..]) {
+            Some(i) => from + i + 1,
+            None => block.len(),
+        }
+    }
+
+    pub fn rotation_due(&self) -> bool {
+        self.rotate_due
+    }
+
+    pub fn rotate_if_due(&mut self) {
+        if self.rotate_due {
+            self.rotate();
+        }
+    }
+
     /// Writes the pending block, retrying forever; on a full disk it may
     /// delete the oldest files down to `N` (runit's `buffer_pwrite`).
+    /// Writeback of what is written is started early (see `WRITEBACK_MIN`).
     pub(super) fn write_pending(&mut self, cur: &File) {
         let mut done = 0;
         while done < self.pending.len() {
@@ -71,6 +121,15 @@ impl LogDir {
             }
         }
         self.pending.clear();
+        let every = match self.cfg.size_max {
+            0 => WRITEBACK_MAX,
+            max => (max / 4).clamp(WRITEBACK_MIN, WRITEBACK_MAX),
+        };
+        if self.size >= self.kicked + every {
+            // A hint: the fsync that finishes the file still waits for all.
+            let _ = crate::sys::start_writeback(cur, self.kicked, self.size - self.kicked);
+            self.kicked = self.size;
+        }
     }
 
     fn write_failed(&mut self, e: Errno) {

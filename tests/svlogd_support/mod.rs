@@ -76,7 +76,7 @@ pub fn dump_dir(dir: &Path) -> String {
             out.push_str(&String::from_utf8_lossy(&mask_stamps(
                 &fs::read(&p).unwrap(),
             )));
-            out.push_str("\n");
+            out.push('\n');
         }
     }
     out
@@ -201,7 +201,14 @@ pub fn run_file(
     let mut cmd = svlogd_command(bin, &dir, args, names);
     cmd.stdin(fs::File::open(dir.join("input")).unwrap());
     let mut p = Proc::start(cmd);
-    let code = p.wait_exit().code().unwrap_or(-1);
+    // Some cases fsync thousands of tiny files: slow on a busy disk.
+    let mut status = None;
+    let done = crate::common::wait_until(std::time::Duration::from_secs(120), || {
+        status = p.try_exit();
+        status.is_some()
+    });
+    assert!(done, "{test}: svlogd did not finish");
+    let code = status.and_then(|s| s.code()).unwrap_or(-1);
     let mut out = String::new();
     for n in names {
         out.push_str(&format!("#### {n}\n{}", dump_dir(&dir.join(n))));

@@ -3,6 +3,7 @@
 //! what happens to each line in each directory, and the single-threaded poll
 //! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
 
+mod input;
 mod options;
 mod route;
 
@@ -13,6 +14,7 @@ use crate::logdir::stamp::Stamper;
 use crate::msg;
 use crate::sig::Signals;
 use crate::tai::Tai64n;
+use input::{Peek, PipeInput};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use options::parse_options;
@@ -58,7 +60,14 @@ impl Svlogd {
 
     fn flush_all(&mut self) {
         for d in &mut self.dirs {
+            d.rotate_if_due();
             d.flush();
+        }
+    }
+
+    fn rotate_due(&mut self) {
+        for d in &mut self.dirs {
+            d.rotate_if_due();
         }
     }
 
@@ -136,8 +145,24 @@ impl Svlogd {
             stamper: &mut self.stamper,
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
+            stop_at_rotation: false,
         };
         self.splitter.feed(data, now, &mut router);
+        self.rotate_due();
+    }
+
+    /// Feeds `data` up to the end of the first line that makes a directory
+    /// due for rotation, and leaves that rotation for later. Returns how
+    /// many bytes were taken.
+    fn feed_until_rotation(&mut self, data: &[u8], now: Tai64n) -> usize {
+        let mut router = Router {
+            dirs: &mut self.dirs,
+            stamper: &mut self.stamper,
+            scratch: Vec::new(),
+            shadow: self.has_patterns.then_some(&mut self.shadow),
+            stop_at_rotation: true,
+        };
+        self.splitter.feed(data, now, &mut router)
     }
 
     fn finish_input(&mut self) {
@@ -146,6 +171,7 @@ impl Svlogd {
             stamper: &mut self.stamper,
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
+            stop_at_rotation: false,
         };
         self.splitter.finish(&mut router);
     }
@@ -192,18 +218,16 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .unwrap_or_else(|| "svlogd".into());
     let opts = parse_options(&args, &argv0);
     // runit keeps the start-up directory open; we never leave it, so opening
-    // it only checks that it can be opened.
-    let _cwd = match std::fs::File::open(".") {
-        Ok(f) => f,
-        Err(e) => {
-            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
-            msg::line_err(
-                &["svlogd: fatal: unable to open current working directory"],
-                errno,
-            );
-            return 111;
-        }
-    };
+    // it only checks that it can be opened (and the descriptor stays free,
+    // for the signalfd that runit does not have).
+    if let Err(e) = std::fs::File::open(".") {
+        let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+        msg::line_err(
+            &["svlogd: fatal: unable to open current working directory"],
+            errno,
+        );
+        return 111;
+    }
     let stdin = std::io::stdin();
     set_nonblocking(stdin.as_fd());
     let mut signals = match Signals::new(&[
@@ -235,14 +259,42 @@ pub fn main(args: Vec<OsString>) -> i32 {
         reopen_asap: false,
     };
     s.reopen();
-    let mut buf = vec![0u8; READ_BLOCK];
-    run(&mut s, &mut signals, &mut buf, stdin.as_fd());
+    let mut pipe = PipeInput::new(stdin.as_fd());
+    let size = pipe.as_ref().map_or(0, |p| p.capacity()).max(READ_BLOCK);
+    let mut buf = vec![0u8; size];
+    run(&mut s, &mut signals, &mut buf, stdin.as_fd(), &mut pipe);
     s.shut_down();
     0
 }
 
+/// What a look at the pipe led to.
+enum Step {
+    Go,
+    Stop,
+    /// A partial line waits in the pipe: look again after this long.
+    Wait(Duration),
+    /// tee failed: read stdin the ordinary way from now on.
+    Fallback,
+}
+
+fn stamp_now(s: &Svlogd) -> Tai64n {
+    if s.stamper.enabled() {
+        Tai64n::now()
+    } else {
+        Tai64n::default()
+    }
+}
+
 /// The poll loop: wait for input or a signal, then read one block.
-fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd) {
+fn run(
+    s: &mut Svlogd,
+    signals: &mut Signals,
+    buf: &mut [u8],
+    stdin: BorrowedFd,
+    pipe: &mut Option<PipeInput>,
+) {
+    let mut scratch = vec![0u8; input::STEP];
+    let mut wait: Option<Duration> = None;
     loop {
         let Some(deadline) = s.before_read() else {
             return;
@@ -250,17 +302,46 @@ fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd)
         // Like runit, the read size is chosen before the wait: only the reads
         // after a SIGTERM noticed earlier are one byte long.
         let len = if s.exit_asap { 1 } else { buf.len() };
-        // runit writes every line at once; we write when it would show: before
-        // waiting (and at rotation, signals and exit, which write their own).
-        let fds = [stdin, signals.as_fd()];
-        let mut ready = crate::poll::readable(&fds, Some(Instant::now()));
-        if !ready.contains(&true) {
-            s.flush_all();
-            ready = crate::poll::readable(&fds, Some(deadline));
-        }
+        let ready = match wait.take() {
+            // stdin holds a partial line and stays readable: wait for
+            // signals only, a little while.
+            Some(d) => {
+                if d.is_zero() {
+                    std::thread::yield_now();
+                }
+                let until = deadline.min(Instant::now() + d);
+                let sig = crate::poll::readable(&[signals.as_fd()], Some(until));
+                vec![true, sig.first() == Some(&true)]
+            }
+            None => {
+                // runit writes every line at once; we write when it would
+                // show: before waiting (and at rotation, signals and exit,
+                // which write their own).
+                let fds = [stdin, signals.as_fd()];
+                let mut ready = crate::poll::readable(&fds, Some(Instant::now()));
+                if !ready.contains(&true) {
+                    s.flush_all();
+                    ready = crate::poll::readable(&fds, Some(deadline));
+                }
+                ready
+            }
+        };
         if ready.get(1) == Some(&true) {
             for sig in signals.drain() {
                 s.on_signal(sig);
+            }
+        }
+        if !s.exit_asap {
+            if let Some(p) = pipe.as_mut() {
+                match pipe_step(s, p, stdin, buf, &mut scratch) {
+                    Step::Go => continue,
+                    Step::Stop => return,
+                    Step::Wait(d) => {
+                        wait = Some(d);
+                        continue;
+                    }
+                    Step::Fallback => *pipe = None,
+                }
             }
         }
         match nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&stdin), &mut buf[..len]) {
@@ -269,11 +350,7 @@ fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd)
                 return;
             }
             Ok(n) => {
-                let now = if s.stamper.enabled() {
-                    Tai64n::now()
-                } else {
-                    Tai64n::default()
-                };
+                let now = stamp_now(s);
                 if s.exit_asap {
                     if s.feed_while_exiting(&buf[..n], now) {
                         return;
@@ -290,4 +367,49 @@ fn run(s: &mut Svlogd, signals: &mut Signals, buf: &mut [u8], stdin: BorrowedFd)
             }
         }
     }
+}
+
+/// One look at the pipe: the complete lines it holds are written, then
+/// consumed, step by step; a partial line is left there or taken into memory.
+fn pipe_step(
+    s: &mut Svlogd,
+    pipe: &mut PipeInput,
+    stdin: BorrowedFd,
+    buf: &mut [u8],
+    scratch: &mut [u8],
+) -> Step {
+    let (n, complete) = match pipe.peek(stdin, buf) {
+        Err(_) => return Step::Fallback,
+        Ok(Peek::Eof) => {
+            s.finish_input();
+            return Step::Stop;
+        }
+        Ok(Peek::Empty) => return Step::Go,
+        Ok(Peek::Data { n, complete }) => (n, complete),
+    };
+    let now = stamp_now(s);
+    let upto = if complete > 0 {
+        pipe.progressed();
+        complete
+    } else {
+        match pipe.take_partial(n, input::writer_gone(stdin)) {
+            Ok(()) => n,
+            Err(d) => return Step::Wait(d),
+        }
+    };
+    let mut done = 0;
+    while done < upto {
+        // Each step's lines are written, then consumed, then the rotation
+        // they made due is done: a kill at any moment repeats at most the
+        // lines of the step being written, and loses none.
+        let end = input::step_end(buf, done, upto);
+        let taken = s.feed_until_rotation(&buf[done..end], now);
+        for d in &mut s.dirs {
+            d.flush();
+        }
+        pipe.consume(stdin, taken, scratch);
+        s.rotate_due();
+        done += taken;
+    }
+    Step::Go
 }

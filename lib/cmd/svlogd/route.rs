@@ -16,6 +16,8 @@ pub(super) struct Router<'a> {
     /// A copy of runit's line buffer, kept only while some directory has
     /// patterns: its byte after the line can decide a `+` pattern.
     pub(super) shadow: Option<&'a mut Vec<u8>>,
+    /// Stop feeding after a line that makes a directory due for rotation.
+    pub(super) stop_at_rotation: bool,
 }
 
 impl Router<'_> {
@@ -88,6 +90,40 @@ impl LineSink for Router<'_> {
                 d.put(b"\n");
             }
         }
+    }
+
+    fn batch(&self) -> bool {
+        !self.stamper.enabled()
+            && self.shadow.is_none()
+            && self.dirs.iter().filter(|d| d.is_open()).all(|d| {
+                d.cfg.patterns.is_empty()
+                    && d.cfg.prefix.is_empty()
+                    && d.cfg.udp.is_none()
+                    && !d.cfg.udp_only
+                    && d.selection.file
+                    && !d.selection.stderr
+                    && d.takes_blocks()
+            })
+    }
+
+    fn lines(&mut self, block: &[u8]) -> usize {
+        let mut open: Vec<&mut LogDir> = self.dirs.iter_mut().filter(|d| d.is_open()).collect();
+        for d in open.iter_mut() {
+            d.rotate_if_due();
+        }
+        let cut = open
+            .iter()
+            .map(|d| d.lines_until_rotation(block))
+            .min()
+            .unwrap_or(block.len());
+        for d in open.iter_mut() {
+            d.put(&block[..cut]);
+        }
+        cut
+    }
+
+    fn stop(&self) -> bool {
+        self.stop_at_rotation && self.dirs.iter().any(|d| d.rotation_due())
     }
 }
 
