@@ -56,8 +56,8 @@ fn scenario(theirs: Option<&World>, ours: &World, cmd: &str, args: &[&str]) {
     for attempt in 1..=TRIES {
         let argv = &argv[..];
         let (a, b) = std::thread::scope(|s| {
-            let t = theirs.map(|w| s.spawn(move || w.sv(&argv, &[])));
-            let o = ours.sv(&argv, &[]);
+            let t = theirs.map(|w| s.spawn(move || w.sv(argv, &[])));
+            let o = ours.sv(argv, &[]);
             (t.map(|h| h.join().expect("theirs")), o)
         });
         let lucky = caught(&b.0) || a.as_ref().is_some_and(|a| caught(&a.0));

@@ -26,9 +26,8 @@ use crate::tai::Tai64n;
 use machine::{Effects, Machine, Program, Service, Which};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
-use nix::unistd::Pid;
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -334,8 +333,9 @@ impl Effects for Shell {
         }
     }
 
+    /// Only ever a child of ours, not yet reaped.
     fn signal(&mut self, pid: i32, sig: Signal) {
-        let _ = kill(Pid::from_raw(pid), sig);
+        proc::signal_child(pid, sig);
     }
 
     fn start(&mut self, which: Which, program: Program) -> i32 {
