@@ -1,5 +1,5 @@
 //! issue 12, defect 2: a pid read from a file is signalled only when it is
-//! > 1 and still the process we mean. `runsvdir --graceful` SIGKILLs the pid
+//! greater than 1 and still the process we mean. `runsvdir --graceful` SIGKILLs the pid
 //! in a service's `supervise/status` once the grace time is up; with a
 //! corrupt record (0xFFFFFFFF, 0, 1, or the pid of a process that is not the
 //! service) it must reach nothing. Everything runs in a private PID
