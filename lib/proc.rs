@@ -82,6 +82,16 @@ pub fn proc_stat(pid: i32) -> Option<ProcStat> {
     })
 }
 
+/// The state letter of `/proc/PID/stat` (`R`, `S`, `Z`, ...).
+fn proc_state(pid: i32) -> Option<char> {
+    let text = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let close = text.iter().rposition(|&b| b == b')')?;
+    text[close + 1..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .map(|&b| b as char)
+}
+
 /// This boot's id (`/proc/sys/kernel/random/boot_id`): start times restart at
 /// every boot, and `supervise/` survives reboots.
 pub fn boot_id() -> Option<String> {
@@ -186,14 +196,21 @@ impl Held {
         sent.map_err(|_| Refused::Gone)
     }
 
-    /// Whether the held process is still alive.
+    /// Whether the held process is still running (a zombie has exited).
     pub fn alive(&self) -> bool {
         match &self.pidfd {
+            // A pidfd turns readable when its process exits, reaped or not.
             Some(fd) => {
                 use std::os::fd::AsFd;
-                crate::sys::pidfd_send_signal(fd.as_fd(), None).is_ok()
+                !crate::poll::readable(&[fd.as_fd()], Some(std::time::Instant::now()))
+                    .first()
+                    .copied()
+                    .unwrap_or(false)
             }
-            None => nix::sys::signal::kill(Pid::from_raw(self.pid), None).is_ok(),
+            None => {
+                nix::sys::signal::kill(Pid::from_raw(self.pid), None).is_ok()
+                    && proc_state(self.pid).is_some_and(|s| s != 'Z')
+            }
         }
     }
 

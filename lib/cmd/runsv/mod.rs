@@ -10,6 +10,7 @@
 //! a deadline in the poll loop instead, so the service restarts at the same
 //! moment, while commands, signals and the other service are still served.
 
+pub mod leftover;
 pub mod machine;
 
 use crate::fifo;
@@ -58,6 +59,8 @@ struct Shell {
     has_log: bool,
     /// The pipe from the main service's stdout to the log's stdin.
     logpipe: Option<(OwnedFd, OwnedFd)>,
+    /// The pid last recorded in each `identity` file (main, log).
+    identified: [u32; 2],
 }
 
 /// Entry point: `runsv dir`.
@@ -108,11 +111,14 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         voice,
         has_log,
         logpipe,
+        identified: [0; 2],
     };
     let mut machine = Machine::new(main, log);
 
     let mut main_fds = shell.open_supervise(Which::Main);
     let mut log_fds = has_log.then(|| shell.open_supervise(Which::Log));
+    // Beyond runit: nothing a killed runsv left running is started twice.
+    leftover::stop_all(&shell.voice, has_log);
     shell.open_control(Which::Main, &mut main_fds);
     machine.update(Which::Main, &mut shell);
     if let Some(fds) = log_fds.as_mut() {
@@ -352,6 +358,14 @@ impl Effects for Shell {
     }
 
     fn write_status(&mut self, which: Which, record: &Status, stat: &str, with_pid: bool) -> bool {
+        // The identity first, so that a status naming a process always has it.
+        let slot = &mut self.identified[which as usize];
+        if record.pid != 0
+            && record.pid != *slot
+            && status::write_identity(dir_of(which), record.pid)
+        {
+            *slot = record.pid;
+        }
         let pid = with_pid.then_some(record.pid);
         let outcome = status::write_files(dir_of(which), pid, stat, &record.encode());
         for w in &outcome.warnings {
