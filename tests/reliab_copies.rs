@@ -144,6 +144,9 @@ fn forge(dir: &Path, pid: u32, identity: Option<&str>) {
     }
 }
 
+/// The identity line a case writes for (pid, start time, boot id).
+type IdentityLine = fn(u32, u64, &str) -> Option<String>;
+
 /// A process named by a stale record is left alone unless the identity
 /// matches; a matching one that ignores TERM is KILLed after the grace time.
 #[test]
@@ -154,7 +157,7 @@ fn only_the_recorded_process_is_stopped() {
     let mut bystanders = Vec::new();
     let mut runsvs_ = Vec::new();
     // (name, identity line for the bystander's pid, whether it must be stopped)
-    let cases: [(&str, fn(u32, u64, &str) -> Option<String>, bool); 4] = [
+    let cases: [(&str, IdentityLine, bool); 4] = [
         ("none", |_, _, _| None, false),
         (
             "start",
