@@ -35,6 +35,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 const EXIT_FATAL: i32 = msg::EXIT_TEMPORARY;
+/// How long runsv waits before writing files that could not be written again.
+const STATUS_RETRY: Duration = Duration::from_secs(1);
 /// How long runsv waits before retrying a failed fork.
 const FORK_RETRY: Duration = Duration::from_secs(5);
 /// A descriptor number that is never open: what a child gets as its log pipe
@@ -61,6 +63,12 @@ struct Shell {
     logpipe: Option<(OwnedFd, OwnedFd)>,
     /// The pid last recorded in each `identity` file (main, log).
     identified: [u32; 2],
+    /// Whether each service's files could not be written at the last update
+    /// (main, log), and when to try again.
+    stale: [bool; 2],
+    retry_at: Option<Instant>,
+    /// Set while retrying: the warnings were said the first time.
+    quiet: bool,
 }
 
 /// Entry point: `runsv dir`.
@@ -112,6 +120,9 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         has_log,
         logpipe,
         identified: [0; 2],
+        stale: [false; 2],
+        retry_at: None,
+        quiet: false,
     };
     let mut machine = Machine::new(main, log);
 
@@ -132,7 +143,10 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
 
     // The main loop, in runit's order (runsv.md §3).
     loop {
-        let deadline = machine.start_due(&mut shell);
+        let deadline = match (machine.start_due(&mut shell), shell.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let mut fds: Vec<BorrowedFd> = vec![signals.as_fd()];
         fds.extend(main_fds.control_rd.as_ref().map(|f| f.as_fd()));
         fds.extend(
@@ -157,6 +171,7 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         {
             machine.command(Which::Log, c, &mut shell);
         }
+        shell.retry_stale(&mut machine);
         if term {
             machine.command(Which::Main, b'x', &mut shell);
         }
@@ -174,6 +189,25 @@ fn dir_of(which: Which) -> &'static str {
 }
 
 impl Shell {
+    /// Beyond runit: files that could not be written (a full or read-only
+    /// file system) are written again every [`STATUS_RETRY`], silently, so
+    /// that `status` is right again soon after the fault goes away, not only
+    /// at the service's next change (runit's `sv up` trusts a stale record
+    /// and sends nothing).
+    fn retry_stale(&mut self, machine: &mut Machine) {
+        if self.retry_at.is_none_or(|t| Instant::now() < t) {
+            return;
+        }
+        self.retry_at = None;
+        self.quiet = true;
+        for which in [Which::Main, Which::Log] {
+            if self.stale[which as usize] {
+                machine.update(which, self);
+            }
+        }
+        self.quiet = false;
+    }
+
     fn fatal(&self, parts: &[&str], e: Errno) -> ! {
         self.voice.fatal_err(parts, e, EXIT_FATAL)
     }
@@ -368,7 +402,17 @@ impl Effects for Shell {
         }
         let pid = with_pid.then_some(record.pid);
         let outcome = status::write_files(dir_of(which), pid, stat, &record.encode());
-        for w in &outcome.warnings {
+        let failed = !outcome.warnings.is_empty() || (with_pid && !outcome.pid_written);
+        self.stale[which as usize] = failed;
+        if failed && self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + STATUS_RETRY);
+        }
+        let said = if self.quiet {
+            &[][..]
+        } else {
+            &outcome.warnings[..]
+        };
+        for w in said {
             match w.errno {
                 Some(e) => self.voice.warn_err(&[&w.text], e),
                 None => self.voice.warn(&[&w.text]),
