@@ -37,8 +37,6 @@ use std::time::{Duration, Instant};
 const EXIT_FATAL: i32 = msg::EXIT_TEMPORARY;
 /// How long runsv waits before writing files that could not be written again.
 const STATUS_RETRY: Duration = Duration::from_secs(1);
-/// How long runsv waits before retrying a failed fork.
-const FORK_RETRY: Duration = Duration::from_secs(5);
 /// A descriptor number that is never open: what a child gets as its log pipe
 /// end once runsv has closed the pipe on exit (runit's quirk 7).
 const CLOSED_FD: RawFd = -2;
@@ -378,15 +376,14 @@ impl Effects for Shell {
         proc::signal_child(pid, sig);
     }
 
-    fn start(&mut self, which: Which, program: Program) -> i32 {
-        loop {
-            let started = self.plan(which, program).and_then(|s| s.start());
-            match started {
-                Ok(pid) => return pid.as_raw(),
-                Err(e) => {
-                    self.voice.warn_err(&["unable to fork, sleeping"], e);
-                    std::thread::sleep(FORK_RETRY);
-                }
+    /// One attempt; the machine tries again after `FORK_RETRY`.
+    fn start(&mut self, which: Which, program: Program) -> Option<i32> {
+        let started = self.plan(which, program).and_then(|s| s.start());
+        match started {
+            Ok(pid) => Some(pid.as_raw()),
+            Err(e) => {
+                self.voice.warn_err(&["unable to fork, sleeping"], e);
+                None
             }
         }
     }
