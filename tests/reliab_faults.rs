@@ -39,7 +39,9 @@ fn in_namespace_with(
         "--mount",
         "--propagation",
         "private",
+        "--kill-child",
     ])
+    .env("PATH", path_var)
     .arg("/bin/sh")
     .arg(path)
     .args(args)
@@ -148,10 +150,8 @@ fn runsvdir_with_fork_failing() {
     }
     let lines = "runsv s: warning: unable to fork, sleeping: temporary failure\n\
                  runsvdir sv: warning: unable to fork for s: temporary failure\n";
-    let report = format!(
-        "runsvdir's fork failed: 0\nrunsv's fork failed: 0\nservice started: 0\n\
-         runsv: 1, service: 1\n"
-    );
+    let report = "runsvdir's fork failed: 0\nrunsv's fork failed: 0\nservice started: 0\n\
+                  runsv: 1, service: 1\n";
     let got = in_namespace(
         "nproc-rsd-ours",
         "nproc_runsvdir.sh",
@@ -167,7 +167,7 @@ fn runsvdir_with_fork_failing() {
             &[],
             &common::runit_path(),
         );
-        assert!(got.starts_with(&report), "{got}");
+        assert!(got.starts_with(report), "{got}");
         for l in lines.lines() {
             assert!(got.contains(l), "runit: {got}");
         }
