@@ -4,9 +4,10 @@
 //! runit's next runsv (runsvdir starts one within seconds) starts both again,
 //! and two copies of the service run (measured with Debian's runit: 2 of
 //! each). Here a starting runsv, once it holds `supervise/lock`, looks at the
-//! process the old `status` names. If it is still alive and is the process
-//! that `supervise/identity` recorded (same pid, same start time, same boot:
-//! a reused pid never matches), it is stopped before anything is started:
+//! process `supervise/identity` recorded, the last one a runsv started there
+//! (written just before `status` names it). If it is still alive and is that
+//! process (same pid, same start time, same boot: a reused pid never
+//! matches), it is stopped before anything is started:
 //!
 //! - the main service gets TERM and CONT (what `sv down` sends), then KILL
 //!   after [`GRACE`]; a `finish` left running is given [`GRACE`] to end;
@@ -55,19 +56,21 @@ pub fn stop_all(voice: &Voice, has_log: bool) {
     }
 }
 
-/// The live process that `DIRstatus` names, if `DIRidentity` vouches for it.
+/// The live process that `DIRidentity` names (the last one a runsv started
+/// there: it is written before `status`, so it is never older), with the
+/// state `status` gives it (`run` unless the record names it as `finish`).
 fn find(dir: &str) -> Option<(Held, u8)> {
-    let record = std::fs::read(format!("{dir}status")).ok()?;
-    let st = Status::decode(&record)?;
-    if st.pid == 0 || st.state == State::Down as u8 {
-        return None;
-    }
     let id = status::read_identity(dir)?;
-    if id.pid != st.pid || Some(id.boot) != proc::boot_id() {
+    if Some(id.boot) != proc::boot_id() {
         return None;
     }
-    let held = proc::hold(i64::from(st.pid), Expect::Started(id.start)).ok()?;
-    Some((held, st.state))
+    let held = proc::hold(i64::from(id.pid), Expect::Started(id.start)).ok()?;
+    let record = std::fs::read(format!("{dir}status")).unwrap_or_default();
+    let state = match Status::decode(&record) {
+        Some(st) if st.pid == id.pid && st.state == State::Finish as u8 => st.state,
+        _ => State::Run as u8,
+    };
+    Some((held, state))
 }
 
 /// Waits `first` for the process to exit by itself, then TERMs it (when

@@ -11,8 +11,9 @@
 //! no file, so it is polled every 5 ms; services whose directory cannot be
 //! watched are polled every 10 ms.
 //!
-//! Only what cannot undo itself is judged between moments: a service down
-//! (with pid 0) or a runsv gone. A *running* service is judged up only at
+//! Between moments a wait may end only on what does not need the service to
+//! be running (down with pid 0, runsv gone, the paused flag, a `once` that
+//! has run). A *running* service is judged up only at
 //! runit's moments, exactly as runit judges it (status `run` at that moment,
 //! and the check script passing). A service whose `run` exits at once is
 //! `run` for a few milliseconds each second: a look between moments catches
