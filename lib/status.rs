@@ -203,6 +203,70 @@ fn write_steps(
     }
 }
 
+/// Beyond runit: `identity` next to `status`, naming the process the status
+/// names so that a later runsv can tell it from a process that reuses its
+/// pid: `PID START BOOT\n`, START from `/proc/PID/stat` (clock ticks since
+/// boot), BOOT this boot's id. runit's programs never read it.
+pub const IDENTITY: &str = "identity";
+
+/// A process as `identity` records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub pid: u32,
+    pub start: u64,
+    pub boot: String,
+}
+
+impl Identity {
+    /// The identity of the live (or not yet reaped) process `pid`.
+    pub fn of(pid: u32) -> Option<Identity> {
+        let st = crate::proc::proc_stat(i32::try_from(pid).ok()?)?;
+        Some(Identity {
+            pid,
+            start: st.start,
+            boot: crate::proc::boot_id()?,
+        })
+    }
+
+    pub fn parse(text: &str) -> Option<Identity> {
+        let mut f = text.split_ascii_whitespace();
+        let id = Identity {
+            pid: f.next()?.parse().ok()?,
+            start: f.next()?.parse().ok()?,
+            boot: f.next()?.to_string(),
+        };
+        f.next().is_none().then_some(id)
+    }
+}
+
+/// Writes `DIRidentity` for `pid` (`.new` and rename). Silent: it is an
+/// extra, and a failure must not add lines to runit's output; false on failure.
+pub fn write_identity(dir: &str, pid: u32) -> bool {
+    let Some(id) = Identity::of(pid) else {
+        return false;
+    };
+    let new = format!("{dir}{IDENTITY}.new");
+    let text = format!("{} {} {}\n", id.pid, id.start, id.boot);
+    let written =
+        open_new(&new).and_then(|mut f| f.write_all(text.as_bytes()).map_err(|e| io_errno(&e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&new);
+        return false;
+    }
+    nix::fcntl::renameat(
+        None,
+        new.as_str(),
+        None,
+        format!("{dir}{IDENTITY}").as_str(),
+    )
+    .is_ok()
+}
+
+/// Reads `DIRidentity`.
+pub fn read_identity(dir: &str) -> Option<Identity> {
+    Identity::parse(&std::fs::read_to_string(format!("{dir}{IDENTITY}")).ok()?)
+}
+
 /// A warning from [`write_files`]: the message and, for a failed call, its errno.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Warning {
@@ -264,6 +328,17 @@ mod tests {
         assert_eq!(st.encode(), expect);
         assert_eq!(Status::decode(&expect), Some(st));
         assert_eq!(Status::decode(&expect[..19]), None);
+    }
+
+    #[test]
+    fn identity_lines() {
+        let id = Identity::parse("42 1234 0f-aa\n").unwrap();
+        assert_eq!((id.pid, id.start, id.boot.as_str()), (42, 1234, "0f-aa"));
+        for bad in ["", "42 1234", "x 1 b", "42 1234 b extra", "-1 1 b"] {
+            assert_eq!(Identity::parse(bad), None, "{bad:?}");
+        }
+        let me = Identity::of(std::process::id()).unwrap();
+        assert_eq!(me.pid, std::process::id());
     }
 
     #[test]

@@ -380,6 +380,42 @@ pub fn dup_above(fd: std::os::fd::BorrowedFd, min: RawFd) -> Result<std::os::fd:
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
 }
 
+/// pidfd_open(2): a descriptor that names process `pid` (a child or not) for
+/// as long as it is held, even once the pid is reused; readable on exit.
+pub fn pidfd_open(pid: i32) -> Result<std::os::fd::OwnedFd, Errno> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the syscall takes two integers and touches no memory of ours.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: `fd` was just returned by pidfd_open and is owned by nothing
+    // else (pidfd_open sets close-on-exec itself).
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// pidfd_send_signal(2): `sig` (None: only check it is alive) to the process
+/// `fd` names; ESRCH once it has exited, whatever now holds its pid.
+pub fn pidfd_send_signal(fd: std::os::fd::BorrowedFd, sig: Option<Signal>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let signo = sig.map_or(0, |s| s as libc::c_int);
+    // SAFETY: a null siginfo pointer is allowed (the kernel fills in the
+    // sender as kill(2) does); the other arguments are integers.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            signo,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 /// Starts writeback of `len` bytes of `file` from `offset` and returns at
 /// once (`sync_file_range` with `SYNC_FILE_RANGE_WRITE`): a hint that makes a
 /// later fsync shorter, never a durability guarantee.

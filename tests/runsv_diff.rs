@@ -79,7 +79,12 @@ impl Svc {
             let Ok(entries) = fs::read_dir(&sup) else {
                 continue;
             };
-            let mut names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+            // `identity` is ours alone (runsv.8): no runit program reads it.
+            let mut names: Vec<_> = entries
+                .flatten()
+                .map(|e| e.file_name())
+                .filter(|n| n != "identity")
+                .collect();
             names.sort();
             for n in names {
                 let p = sup.join(&n);

@@ -1,5 +1,5 @@
-//! Our sv's waits end when the state changes, not at runit's next 420 ms
-//! poll, and its timeouts come no later than runit's. Also the `json` command.
+//! Our sv's waits for a service to stop or runsv to exit end when the state
+//! changes, not at runit's next 420 ms poll, and its timeouts come no later than runit's. Also the `json` command.
 
 mod common;
 mod sv_common;
@@ -40,13 +40,12 @@ fn fast_waits(runsv: &Path, tag: &str) {
     let (out, took) = timed(&w, &["-w", "10", "stop", "a"]);
     assert_eq!(out, "ok: down: a: Ns, normally up\n");
     assert!(took < limit, "stop took {took:?}");
-    let (out, took) = timed(&w, &["-w", "10", "start", "a"]);
+    // A running service is judged up only at runit's moments (wait.rs).
+    let (out, _) = timed(&w, &["-w", "10", "start", "a"]);
     assert_eq!(out, "ok: run: a: (pid N) Ns\n");
-    assert!(took < limit, "start took {took:?}");
     settle(&w, "a");
-    let (out, took) = timed(&w, &["-w", "10", "restart", "a"]);
+    let (out, _) = timed(&w, &["-w", "10", "restart", "a"]);
     assert_eq!(out, "ok: run: a: (pid N) Ns\n");
-    assert!(took < limit, "restart took {took:?}");
     // runsv's own throttle holds a child that ran under a second.
     settle(&w, "a");
     let (out, took) = timed(&w, &["-w", "10", "shutdown", "a"]);

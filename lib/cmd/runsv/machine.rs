@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 /// A service that ran for less than this is restarted only after this long.
 pub const THROTTLE: Duration = Duration::from_secs(1);
+/// How long before a start whose fork failed is tried again (runit's sleep).
+pub const FORK_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
@@ -35,7 +37,8 @@ pub trait Effects {
     /// Sends `sig` to `pid` (never 0, never a group).
     fn signal(&mut self, pid: i32, sig: Signal);
     /// Starts `program` for `which` and returns its pid.
-    fn start(&mut self, which: Which, program: Program) -> i32;
+    /// None when the fork failed (the shell has said so).
+    fn start(&mut self, which: Which, program: Program) -> Option<i32>;
     /// Writes the service's files; `with_pid` asks for the pid file too.
     /// Returns whether the pid file was written.
     fn write_status(&mut self, which: Which, status: &Status, stat: &str, with_pid: bool) -> bool;
@@ -293,7 +296,15 @@ impl Machine {
         if self.svc(which).pid != 0 {
             self.stop(which, fx);
         }
-        let pid = fx.start(which, program);
+        let Some(pid) = fx.start(which, program) else {
+            // runit sleeps 5 s inside the supervisor, deaf to commands and
+            // signals; here the start is only deferred by as much.
+            let (_, now) = fx.now();
+            let svc = self.svc(which);
+            svc.throttle_until = Some(now + FORK_RETRY);
+            svc.start_pending = true;
+            return;
+        };
         let (tai, now) = fx.now();
         let svc = self.svc(which);
         if program == Program::Run {

@@ -10,6 +10,7 @@
 //! a deadline in the poll loop instead, so the service restarts at the same
 //! moment, while commands, signals and the other service are still served.
 
+pub mod leftover;
 pub mod machine;
 
 use crate::fifo;
@@ -26,17 +27,16 @@ use crate::tai::Tai64n;
 use machine::{Effects, Machine, Program, Service, Which};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::stat::Mode;
-use nix::unistd::Pid;
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 const EXIT_FATAL: i32 = msg::EXIT_TEMPORARY;
-/// How long runsv waits before retrying a failed fork.
-const FORK_RETRY: Duration = Duration::from_secs(5);
+/// How long runsv waits before writing files that could not be written again.
+const STATUS_RETRY: Duration = Duration::from_secs(1);
 /// A descriptor number that is never open: what a child gets as its log pipe
 /// end once runsv has closed the pipe on exit (runit's quirk 7).
 const CLOSED_FD: RawFd = -2;
@@ -59,6 +59,14 @@ struct Shell {
     has_log: bool,
     /// The pipe from the main service's stdout to the log's stdin.
     logpipe: Option<(OwnedFd, OwnedFd)>,
+    /// The pid last recorded in each `identity` file (main, log).
+    identified: [u32; 2],
+    /// Whether each service's files could not be written at the last update
+    /// (main, log), and when to try again.
+    stale: [bool; 2],
+    retry_at: Option<Instant>,
+    /// Set while retrying: the warnings were said the first time.
+    quiet: bool,
 }
 
 /// Entry point: `runsv dir`.
@@ -109,11 +117,17 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         voice,
         has_log,
         logpipe,
+        identified: [0; 2],
+        stale: [false; 2],
+        retry_at: None,
+        quiet: false,
     };
     let mut machine = Machine::new(main, log);
 
     let mut main_fds = shell.open_supervise(Which::Main);
     let mut log_fds = has_log.then(|| shell.open_supervise(Which::Log));
+    // Beyond runit: nothing a killed runsv left running is started twice.
+    leftover::stop_all(&shell.voice, has_log);
     shell.open_control(Which::Main, &mut main_fds);
     machine.update(Which::Main, &mut shell);
     if let Some(fds) = log_fds.as_mut() {
@@ -127,7 +141,10 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
 
     // The main loop, in runit's order (runsv.md §3).
     loop {
-        let deadline = machine.start_due(&mut shell);
+        let deadline = match (machine.start_due(&mut shell), shell.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let mut fds: Vec<BorrowedFd> = vec![signals.as_fd()];
         fds.extend(main_fds.control_rd.as_ref().map(|f| f.as_fd()));
         fds.extend(
@@ -152,6 +169,7 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         {
             machine.command(Which::Log, c, &mut shell);
         }
+        shell.retry_stale(&mut machine);
         if term {
             machine.command(Which::Main, b'x', &mut shell);
         }
@@ -169,6 +187,25 @@ fn dir_of(which: Which) -> &'static str {
 }
 
 impl Shell {
+    /// Beyond runit: files that could not be written (a full or read-only
+    /// file system) are written again every [`STATUS_RETRY`], silently, so
+    /// that `status` is right again soon after the fault goes away, not only
+    /// at the service's next change (runit's `sv up` trusts a stale record
+    /// and sends nothing).
+    fn retry_stale(&mut self, machine: &mut Machine) {
+        if self.retry_at.is_none_or(|t| Instant::now() < t) {
+            return;
+        }
+        self.retry_at = None;
+        self.quiet = true;
+        for which in [Which::Main, Which::Log] {
+            if self.stale[which as usize] {
+                machine.update(which, self);
+            }
+        }
+        self.quiet = false;
+    }
+
     fn fatal(&self, parts: &[&str], e: Errno) -> ! {
         self.voice.fatal_err(parts, e, EXIT_FATAL)
     }
@@ -334,27 +371,45 @@ impl Effects for Shell {
         }
     }
 
+    /// Only ever a child of ours, not yet reaped.
     fn signal(&mut self, pid: i32, sig: Signal) {
-        let _ = kill(Pid::from_raw(pid), sig);
+        proc::signal_child(pid, sig);
     }
 
-    fn start(&mut self, which: Which, program: Program) -> i32 {
-        loop {
-            let started = self.plan(which, program).and_then(|s| s.start());
-            match started {
-                Ok(pid) => return pid.as_raw(),
-                Err(e) => {
-                    self.voice.warn_err(&["unable to fork, sleeping"], e);
-                    std::thread::sleep(FORK_RETRY);
-                }
+    /// One attempt; the machine tries again after `FORK_RETRY`.
+    fn start(&mut self, which: Which, program: Program) -> Option<i32> {
+        let started = self.plan(which, program).and_then(|s| s.start());
+        match started {
+            Ok(pid) => Some(pid.as_raw()),
+            Err(e) => {
+                self.voice.warn_err(&["unable to fork, sleeping"], e);
+                None
             }
         }
     }
 
     fn write_status(&mut self, which: Which, record: &Status, stat: &str, with_pid: bool) -> bool {
+        // The identity first, so that a status naming a process always has it.
+        let slot = &mut self.identified[which as usize];
+        if record.pid != 0
+            && record.pid != *slot
+            && status::write_identity(dir_of(which), record.pid)
+        {
+            *slot = record.pid;
+        }
         let pid = with_pid.then_some(record.pid);
         let outcome = status::write_files(dir_of(which), pid, stat, &record.encode());
-        for w in &outcome.warnings {
+        let failed = !outcome.warnings.is_empty() || (with_pid && !outcome.pid_written);
+        self.stale[which as usize] = failed;
+        if failed && self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + STATUS_RETRY);
+        }
+        let said = if self.quiet {
+            &[][..]
+        } else {
+            &outcome.warnings[..]
+        };
+        for w in said {
             match w.errno {
                 Some(e) => self.voice.warn_err(&[&w.text], e),
                 None => self.voice.warn(&[&w.text]),

@@ -16,9 +16,9 @@
 //! reaped child.
 
 use super::services::Services;
+use crate::proc::{self, Expect};
 use crate::status::{State, Status};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -51,7 +51,7 @@ impl Stop {
             let control = dir.join(&svc.name).join("supervise/control");
             if !send(&control, b"dx") {
                 // No FIFO to talk to: SIGTERM means `x` to runsv as well.
-                let _ = kill(Pid::from_raw(svc.pid), Signal::SIGTERM);
+                proc::signal_child(svc.pid, Signal::SIGTERM);
             }
         }
         let now = Instant::now();
@@ -89,13 +89,15 @@ impl Stop {
     /// Time is up: SIGKILL to every runsv still there.
     pub fn give_up(services: &Services) {
         for pid in services.runsv_pids() {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            proc::signal_child(pid, Signal::SIGKILL);
         }
     }
 }
 
 /// SIGKILL to the process recorded in `status` (relative to each service
-/// directory) of every service whose runsv is still running, unless down.
+/// directory) of every service whose runsv is still running, unless down,
+/// and only when that pid is a child of the service's runsv: a corrupt or
+/// stale record (0xFFFFFFFF would be kill(-1)) reaches nothing.
 fn kill_recorded(dir: &Path, services: &Services, status: &str) {
     for svc in services.iter().filter(|s| s.pid != 0) {
         let record = std::fs::read(dir.join(&svc.name).join(status)).ok();
@@ -103,7 +105,9 @@ fn kill_recorded(dir: &Path, services: &Services, status: &str) {
             continue;
         };
         if st.pid != 0 && st.state != State::Down as u8 {
-            let _ = kill(Pid::from_raw(st.pid as i32), Signal::SIGKILL);
+            // A pid from a file: only the service process of this runsv.
+            let _ =
+                proc::signal_checked(i64::from(st.pid), Signal::SIGKILL, Expect::ChildOf(svc.pid));
         }
     }
 }

@@ -6,8 +6,7 @@ use crate::errstr;
 use crate::msg::{Voice, EXIT_PERMANENT};
 use crate::spawn::Spawn;
 use nix::errno::Errno;
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -92,7 +91,7 @@ impl Services {
     /// SIGTERM to every known runsv (runsvdir's SIGHUP).
     pub fn term_all(&self) {
         for pid in self.by_pid.keys() {
-            let _ = kill(Pid::from_raw(*pid), Signal::SIGTERM);
+            crate::proc::signal_child(*pid, Signal::SIGTERM);
         }
     }
 
@@ -185,7 +184,7 @@ impl Services {
         for id in gone {
             if let Some(svc) = self.by_id.remove(&id) {
                 if svc.pid != 0 {
-                    let _ = kill(Pid::from_raw(svc.pid), Signal::SIGTERM);
+                    crate::proc::signal_child(svc.pid, Signal::SIGTERM);
                     self.by_pid.remove(&svc.pid);
                     self.orphans.insert(svc.pid);
                 }

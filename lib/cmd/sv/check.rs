@@ -66,11 +66,13 @@ impl Sv {
         Done::Yes
     }
 
-    /// The check script's verdict. Between runit's moments a service without
-    /// a script passes, and one with a script waits for the next moment.
+    /// The verdict on a running service: its check script, run only at
+    /// runit's moments. Between moments a running service is never judged up
+    /// (see wait.rs): it may be a failing one caught in its few milliseconds
+    /// of life, which runit, looking only at its moments, would not see.
     fn script_passes(&mut self) -> bool {
         if !self.scripts_now {
-            return nix::sys::stat::stat("check") == Err(Errno::ENOENT);
+            return false;
         }
         self.run_check_script()
     }

@@ -11,6 +11,23 @@
 //! no file, so it is polled every 5 ms; services whose directory cannot be
 //! watched are polled every 10 ms.
 //!
+//! Between moments a wait may end only on what does not need the service to
+//! be running (down with pid 0, runsv gone, the paused flag, a `once` that
+//! has run). A *running* service is judged up only at
+//! runit's moments, exactly as runit judges it (status `run` at that moment,
+//! and the check script passing). A service whose `run` exits at once is
+//! `run` for a few milliseconds each second: a look between moments catches
+//! it, runit's looks almost never do, and it times out (`sv -w 2 up` on two
+//! such services: ours said `ok` for both within a second and exited 0,
+//! runit says `timeout: down: ...` after 2 s and exits 2). No rule that
+//! reports a running service before the next moment can promise that it is
+//! still running at that moment; judging at the moment can, so an `ok:`
+//! for a running service is never printed where runit, looking at the same
+//! statuses, would time out. A service that really is up is reported at the
+//! first moment it is seen running (0 s when already up, else 420 ms, ...),
+//! which is runit's pace for `up`, `start`, `restart` and `check`; `down`,
+//! `stop`, `exit`, `shutdown` and the rest keep the fast path.
+//!
 //! What stays runit's:
 //! - timeouts are judged only at runit's moments, so none is reported later
 //!   than runit would report it;

@@ -11,6 +11,7 @@ struct World {
     now: Instant,
     finish: bool,
     handles: Vec<u8>,
+    fail_forks: u32,
 }
 
 impl World {
@@ -22,6 +23,7 @@ impl World {
             now: Instant::now(),
             finish: false,
             handles: Vec::new(),
+            fail_forks: 0,
         }
     }
 
@@ -52,11 +54,17 @@ impl Effects for World {
     fn signal(&mut self, pid: i32, sig: Signal) {
         self.log.push(format!("kill {pid} {sig:?}"));
     }
-    fn start(&mut self, which: Which, program: Program) -> i32 {
+    fn start(&mut self, which: Which, program: Program) -> Option<i32> {
+        if self.fail_forks > 0 {
+            self.fail_forks -= 1;
+            self.log
+                .push(format!("fork fails for {which:?} {program:?}"));
+            return None;
+        }
         self.next_pid += 1;
         self.log
             .push(format!("start {which:?} {program:?} = {}", self.next_pid));
-        self.next_pid
+        Some(self.next_pid)
     }
     fn write_status(&mut self, which: Which, _: &Status, stat: &str, with_pid: bool) -> bool {
         let pid = if with_pid { " +pid" } else { "" };
@@ -315,4 +323,40 @@ fn forgotten_pids_are_ignored() {
     m.reaped(4242, 0, &mut w);
     assert!(w.take().is_empty());
     assert_eq!(m.main.pid, 101);
+}
+
+#[test]
+fn a_failed_fork_is_tried_again_later_and_commands_are_served_meanwhile() {
+    let mut w = World::new();
+    w.fail_forks = 1;
+    let mut m = machine(&mut w, false);
+    let due = m.start_due(&mut w);
+    assert_eq!(w.take(), ["control/u", "fork fails for Main Run"]);
+    assert_eq!(
+        due,
+        Some(w.now + FORK_RETRY),
+        "no status change, a retry deadline"
+    );
+    w.advance(1);
+    m.start_due(&mut w);
+    assert!(w.take().is_empty(), "not before the retry time");
+    // Wanted down meanwhile: nothing is tried any more.
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(w.take(), ["status Main down +pid"]);
+    w.advance(5);
+    m.start_due(&mut w);
+    assert!(w.take().is_empty());
+    // Up again: started (once the throttle allows).
+    m.command(Which::Main, b'u', &mut w);
+    w.advance(5);
+    m.start_due(&mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main down",
+            "control/u",
+            "start Main Run = 101",
+            "status Main run +pid"
+        ]
+    );
 }
