@@ -3,6 +3,7 @@ pub mod chpst;
 pub mod runsv;
 pub mod runsvchdir;
 pub mod runsvdir;
+pub mod setuser;
 pub mod sv;
 pub mod svlogd;
 pub mod utmpset;
