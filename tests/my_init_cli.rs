@@ -1,0 +1,267 @@
+//! my_init's command line, compared with phusion's (Python argparse): every
+//! option, abbreviations, `--`, options after the command, help, and every
+//! error with its usage lines and exit code.
+mod common;
+mod my_init_support;
+mod phusion_support;
+
+use my_init_support::*;
+
+const USAGE: [&str; 3] = [
+    "usage: my_init [-h] [--enable-insecure-key] [--skip-startup-files]",
+    "               [--skip-runit] [--no-kill-all-on-exit] [--quiet]",
+    "               [MAIN_COMMAND ...]",
+];
+
+fn usage_error(msg: &str) -> Vec<String> {
+    let mut v: Vec<String> = USAGE.iter().map(|s| s.to_string()).collect();
+    v.push(format!("my_init: error: {msg}"));
+    v
+}
+
+/// A tree with one startup script and no services.
+fn small_tree(name: &str) -> Tree {
+    let t = Tree::new(name);
+    t.exe(
+        "my_init.d/10-first",
+        "#!/bin/sh\necho startup >> /etc/trace\n",
+    );
+    t.mkdir("service");
+    t
+}
+
+#[test]
+fn help() {
+    let t = small_tree("my_init-help");
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["--he"],
+        &["--skip-runit", "--help", "true"],
+        &["true", "-h"],
+    ] {
+        let out = differential(&t, Scenario::new(args), "help");
+        assert_eq!(out.code, Some(0), "{args:?}");
+        assert!(
+            out.stdout.starts_with(&format!(
+                "{}\n{}\n{}\n\nInitialize the system.\n",
+                USAGE[0], USAGE[1], USAGE[2]
+            )),
+            "{args:?}: {}",
+            out.stdout
+        );
+        for opt in [
+            "--enable-insecure-key",
+            "--skip-startup-files",
+            "--skip-runit",
+            "--no-kill-all-on-exit",
+            "--quiet",
+            "MAIN_COMMAND",
+            "-h, --help",
+        ] {
+            assert!(out.stdout.contains(opt), "help lacks {opt}");
+        }
+        assert_eq!(out.stderr, "");
+        assert_eq!(out.trace(), "", "help runs nothing");
+    }
+}
+
+#[test]
+fn usage_errors() {
+    let t = small_tree("my_init-usage");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--bogus"], "unrecognized arguments: --bogus"),
+        (&["-q"], "unrecognized arguments: -q"),
+        // Without `--`, a command's own options are my_init's.
+        (
+            &["--skip-runit", "sh", "-c", "exit 3"],
+            "unrecognized arguments: -c exit 3",
+        ),
+        (&["true", "-x"], "unrecognized arguments: -x"),
+        (
+            &["--no-kill", "-x", "--y"],
+            "unrecognized arguments: -x --y",
+        ),
+        (
+            &["--s", "true"],
+            "ambiguous option: --s could match --skip-startup-files, --skip-runit",
+        ),
+        (
+            &["--skip-runit=1", "true"],
+            "argument --skip-runit: ignored explicit argument '1'",
+        ),
+        (
+            &["--quiet=", "true"],
+            "argument --quiet: ignored explicit argument ''",
+        ),
+    ];
+    for (args, msg) in cases {
+        let out = differential(&t, Scenario::new(args), "usage_errors");
+        assert_eq!(out.code, Some(2), "{args:?}");
+        assert_eq!(out.lines(), usage_error(msg), "{args:?}");
+        assert_eq!(out.stdout, "");
+        assert_eq!(out.trace(), "", "{args:?}: nothing may run");
+    }
+}
+
+#[test]
+fn skip_runit_needs_a_command() {
+    let t = small_tree("my_init-skip-runit-alone");
+    for args in [
+        &["--skip-runit"][..],
+        &["--skip-runit", "--quiet"],
+        &["--skip-r", "--"],
+    ] {
+        let out = differential(&t, Scenario::new(args), "skip_runit_needs_a_command");
+        assert_eq!(out.code, Some(1));
+        assert_lines(
+            &out,
+            &["*** When --skip-runit is given, you must also pass a main command."],
+        );
+        assert_eq!(out.trace(), "");
+    }
+}
+
+#[test]
+fn options_before_after_and_abbreviated() {
+    let t = small_tree("my_init-option-forms");
+    let expect_run = [
+        "*** Running /etc/my_init.d/10-first...",
+        "*** Running sh -c echo main \"$@\" >> /etc/trace x --quiet...",
+        "*** sh exited with status 0.",
+        "*** Killing all processes...",
+    ];
+    // Options after the command, abbreviations, `--` protecting an option-like argument.
+    for args in [
+        &[
+            "--skip-runit",
+            "--",
+            "sh",
+            "-c",
+            "echo main \"$@\" >> /etc/trace",
+            "x",
+            "--quiet",
+        ][..],
+        &[
+            "--skip-r",
+            "--",
+            "sh",
+            "-c",
+            "echo main \"$@\" >> /etc/trace",
+            "x",
+            "--quiet",
+        ],
+    ] {
+        let out = differential(
+            &t,
+            Scenario::new(args),
+            "options_before_after_and_abbreviated",
+        );
+        assert_eq!(out.code, Some(0), "{args:?}");
+        assert_lines(&out, &expect_run);
+        assert_eq!(out.trace_lines(), ["startup", "main --quiet"]);
+    }
+    let out = differential(
+        &t,
+        Scenario::new(&["true", "--skip-runit", "--no-k"]),
+        "options after",
+    );
+    assert_lines(
+        &out,
+        &[
+            "*** Running /etc/my_init.d/10-first...",
+            "*** Running true...",
+            "*** true exited with status 0.",
+        ],
+    );
+    assert_eq!(out.code, Some(0));
+}
+
+#[test]
+fn quiet_and_skip_startup_files() {
+    let t = small_tree("my_init-quiet");
+    let out = differential(
+        &t,
+        Scenario::new(&[
+            "--quiet",
+            "--skip-runit",
+            "--",
+            "sh",
+            "-c",
+            "echo main >> /etc/trace; exit 3",
+        ]),
+        "quiet",
+    );
+    assert_eq!(out.code, Some(3));
+    assert_lines(&out, &[]);
+    assert_eq!(out.trace_lines(), ["startup", "main"]);
+    let out = differential(
+        &t,
+        Scenario::new(&[
+            "--skip-startup-files",
+            "--skip-runit",
+            "--",
+            "sh",
+            "-c",
+            "echo main >> /etc/trace",
+        ]),
+        "skip startup",
+    );
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.trace_lines(), ["main"]);
+    assert_lines(
+        &out,
+        &[
+            "*** Running sh -c echo main >> /etc/trace...",
+            "*** sh exited with status 0.",
+            "*** Killing all processes...",
+        ],
+    );
+}
+
+#[test]
+fn enable_insecure_key_runs_the_installer() {
+    // /usr/sbin/enable_insecure_key does not exist here: the spawn fails
+    // with 127 and the boot stops like a failed startup script.
+    let t = small_tree("my_init-insecure-key");
+    let out = differential(
+        &t,
+        Scenario::new(&["--enable-insecure-key", "--skip-runit", "true"]),
+        "insecure key",
+    );
+    assert_eq!(out.code, Some(1));
+    assert_lines(
+        &out,
+        &[
+            "*** Installing insecure SSH key for user root",
+            "*** /usr/sbin/enable_insecure_key failed with status 127",
+            "",
+            "*** Killing all processes...",
+        ],
+    );
+    assert_eq!(
+        out.trace(),
+        "",
+        "the failure comes before the startup files"
+    );
+}
+
+#[test]
+fn env_init_directory() {
+    let t = small_tree("my_init-env-init-dir");
+    t.exe("other.d/1", "#!/bin/sh\necho other >> /etc/trace\n");
+    let out = differential(
+        &t,
+        Scenario::new(&["--skip-runit", "true"]).env("ENV_INIT_DIRECTORY", "/etc/other.d"),
+        "ENV_INIT_DIRECTORY",
+    );
+    assert_eq!(out.trace_lines(), ["other"]);
+    assert_eq!(out.own_lines()[0], "*** Running /etc/other.d/1...");
+    let out = differential(
+        &t,
+        Scenario::new(&["--skip-runit", "true"]).env("ENV_INIT_DIRECTORY", "/etc/none"),
+        "missing ENV_INIT_DIRECTORY",
+    );
+    assert_eq!(out.trace(), "");
+    assert_eq!(out.code, Some(0));
+}
