@@ -462,7 +462,7 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
             "private",
             "/bin/sh",
             "-c",
-            "mount --bind \"$1\" /etc && cd / && shift && exec /usr/bin/env -i \"$@\"",
+            "mount --bind \"$1\" /etc && cd / && umask 022 && shift && exec /usr/bin/env -i \"$@\"",
             "sh",
         ])
         .arg(&etc);
