@@ -50,6 +50,9 @@ pub struct ChildPlan<'a> {
     /// Signals that stay blocked in the child (svlogd's processor keeps
     /// SIGCHLD blocked, as runit's does); every other signal is unblocked.
     pub keep_blocked: &'a [libc::c_int],
+    /// Python's `os.spawnvp` rules (my_init): every candidate is tried
+    /// whatever the error, and a failure exits `fail_code` without a word.
+    pub silent_failure: bool,
 }
 
 /// Signals set back to default in every child. Only SIGPIPE: the Rust runtime
@@ -125,6 +128,9 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
     for path in plan.candidates {
         libc::execve(path.as_ptr(), plan.argv.as_ptr(), envp);
         let e = Errno::last_raw();
+        if plan.silent_failure {
+            continue;
+        }
         match e {
             libc::ENOENT => {}
             libc::EACCES | libc::EPERM | libc::EISDIR => remembered = e,
@@ -133,6 +139,9 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
                 break;
             }
         }
+    }
+    if plan.silent_failure {
+        libc::_exit(plan.fail_code);
     }
     die(plan.exec_error, remembered, plan.fail_code)
 }

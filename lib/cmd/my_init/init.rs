@@ -1,0 +1,267 @@
+//! The waiting machinery of PID 1: one poll over a signalfd (SIGCHLD, SIGTERM,
+//! SIGINT) and, during shutdown, an inotify instance watching the services'
+//! `supervise/` directories. Every wake reaps every exited child (orphans
+//! included); the statuses of the children my_init started are kept until
+//! asked for, everything else is just reaped.
+//!
+//! The reference's control flow is Python exceptions: the first SIGTERM or
+//! SIGINT raises KeyboardInterrupt wherever it is waiting and both signals
+//! are ignored from then on. Here that is [`Unwind::Interrupt`], returned by
+//! whatever wait sees the signal first while `armed`. Where the reference
+//! waits in a call that does not raise (its `os.system("sv ...")`), the wait
+//! is not interruptible: the signal is remembered and raised at the next
+//! [`Init::checkpoint`], which is where the reference's handler would run.
+
+use super::args::{LEVEL_INFO, LEVEL_WARN};
+use crate::cli::argparse::py_str;
+use crate::proc::raw_status;
+use crate::sig::Signals;
+use nix::errno::Errno;
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+/// The reference's exceptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unwind {
+    /// `sys.exit(code)`
+    Exit(i32),
+    /// KeyboardInterrupt (SIGTERM or SIGINT)
+    Interrupt,
+}
+
+pub type Flow = Result<(), Unwind>;
+
+/// What waiting for one child gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// Its raw wait status.
+    Status(i32),
+    /// It is not (or no longer) a child: the reference's "unknown status".
+    Unknown,
+    TimedOut,
+}
+
+pub struct Init {
+    pub level: u8,
+    signals: Signals,
+    /// TERM/INT still raise (the reference ignores both after the first).
+    armed: bool,
+    /// A signal arrived during a wait that does not raise.
+    pending: bool,
+    /// Pids whose status is kept, and the statuses reaped for them.
+    watched: HashSet<i32>,
+    statuses: HashMap<i32, i32>,
+    /// Whether any child at all remains (ECHILD seen last time: false).
+    pub children_left: bool,
+    inotify: Option<Inotify>,
+}
+
+impl Init {
+    pub fn new(level: u8) -> Result<Init, Errno> {
+        let signals = Signals::new(&[Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT])?;
+        Ok(Init {
+            level,
+            signals,
+            armed: true,
+            pending: false,
+            watched: HashSet::new(),
+            statuses: HashMap::new(),
+            children_left: true,
+            inotify: None,
+        })
+    }
+
+    /// `*** message` on stderr in one write, at the reference's levels.
+    pub fn say(&self, level: u8, msg: &str) {
+        if self.level >= level {
+            let line = format!("*** {}\n", msg);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+
+    pub fn info(&self, msg: &str) {
+        self.say(LEVEL_INFO, msg);
+    }
+
+    pub fn warn(&self, msg: &str) {
+        self.say(LEVEL_WARN, msg);
+    }
+
+    /// Keep the status of `pid` (a child just started) until asked for.
+    pub fn watch(&mut self, pid: Pid) {
+        self.watched.insert(pid.as_raw());
+    }
+
+    /// Whether `pid` (one we started) has not been reaped yet.
+    pub fn alive(&self, pid: Pid) -> bool {
+        self.watched.contains(&pid.as_raw()) && !self.statuses.contains_key(&pid.as_raw())
+    }
+
+    /// Reaps every exited child.
+    pub fn reap(&mut self) {
+        loop {
+            match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => {
+                    self.children_left = true;
+                    return;
+                }
+                Ok(ws) => {
+                    if let Some((pid, w)) = raw_status(&ws) {
+                        if self.watched.contains(&pid) {
+                            self.statuses.insert(pid, w);
+                        }
+                    }
+                }
+                Err(Errno::EINTR) => continue,
+                Err(_) => {
+                    self.children_left = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Reads pending signals; a TERM or INT while armed disarms and either
+    /// raises (`interruptible`) or is remembered for the next checkpoint.
+    fn take_signals(&mut self, interruptible: bool) -> Flow {
+        for s in self.signals.drain() {
+            if (s == Signal::SIGTERM || s == Signal::SIGINT) && self.armed {
+                self.armed = false;
+                self.pending = true;
+            }
+        }
+        if interruptible {
+            self.checkpoint()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Raises a remembered or pending interrupt.
+    pub fn checkpoint(&mut self) -> Flow {
+        for s in self.signals.drain() {
+            if (s == Signal::SIGTERM || s == Signal::SIGINT) && self.armed {
+                self.armed = false;
+                self.pending = true;
+            }
+        }
+        if self.pending {
+            self.pending = false;
+            return Err(Unwind::Interrupt);
+        }
+        Ok(())
+    }
+
+    /// Sleeps until a signal, an inotify event or `deadline`, then reaps
+    /// and reads the signals.
+    pub fn wait_event(&mut self, deadline: Option<Instant>, interruptible: bool) -> Flow {
+        let ready = {
+            let mut fds = vec![self.signals.as_fd()];
+            if let Some(i) = &self.inotify {
+                fds.push(i.as_fd());
+            }
+            crate::poll::readable(&fds, deadline)
+        };
+        if ready.get(1).copied().unwrap_or(false) {
+            if let Some(i) = &self.inotify {
+                let _ = i.read_events();
+            }
+        }
+        self.reap();
+        self.take_signals(interruptible)
+    }
+
+    /// Waits for our child `pid`, reaping everything else meanwhile.
+    pub fn wait_child(
+        &mut self,
+        pid: Pid,
+        deadline: Option<Instant>,
+        interruptible: bool,
+    ) -> Result<Waited, Unwind> {
+        loop {
+            self.reap();
+            if let Some(w) = self.statuses.remove(&pid.as_raw()) {
+                self.watched.remove(&pid.as_raw());
+                return Ok(Waited::Status(w));
+            }
+            if !self.watched.contains(&pid.as_raw()) || !self.children_left {
+                return Ok(Waited::Unknown);
+            }
+            self.take_signals(interruptible)?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(Waited::TimedOut);
+            }
+            self.wait_event(deadline, interruptible)?;
+        }
+    }
+
+    /// The reference's `stop_child_process`: TERM, wait up to `timeout`
+    /// (None: for ever), then KILL and wait.
+    pub fn stop_child(&mut self, name: &[u8], pid: Pid, timeout: Option<Duration>) -> Flow {
+        self.info(&format!("Shutting down {} (PID {})...", py_str(name), pid));
+        if !self.alive(pid) {
+            // Already reaped: never signal a pid that may have been reused.
+            self.statuses.remove(&pid.as_raw());
+            return Ok(());
+        }
+        let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        if self.wait_child(pid, deadline, true)? == Waited::TimedOut {
+            self.warn(&format!(
+                "{} (PID {}) did not shut down in time. Forcing it to exit.",
+                py_str(name),
+                pid
+            ));
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            self.wait_child(pid, None, true)?;
+        }
+        Ok(())
+    }
+
+    /// The reference's `kill_all_processes`: TERM to every process, wait
+    /// until no child is left (up to `timeout`), then KILL without waiting.
+    pub fn kill_all(&mut self, timeout: Option<Duration>) -> Flow {
+        self.info("Killing all processes...");
+        let _ = nix::sys::signal::kill(Pid::from_raw(-1), Signal::SIGTERM);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            self.reap();
+            if !self.children_left {
+                return Ok(());
+            }
+            self.take_signals(true)?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                self.warn("Not all processes have exited in time. Forcing them to exit.");
+                let _ = nix::sys::signal::kill(Pid::from_raw(-1), Signal::SIGKILL);
+                return Ok(());
+            }
+            self.wait_event(deadline, true)?;
+        }
+    }
+
+    /// Watches `dir` (a `supervise/` directory) for replaced status files.
+    pub fn watch_dir(&mut self, dir: &std::path::Path) {
+        if self.inotify.is_none() {
+            self.inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok();
+        }
+        if let Some(i) = &self.inotify {
+            let _ = i.add_watch(
+                dir,
+                AddWatchFlags::IN_MOVED_TO
+                    | AddWatchFlags::IN_CLOSE_WRITE
+                    | AddWatchFlags::IN_CREATE,
+            );
+        }
+    }
+
+    /// Whether status changes wake [`Init::wait_event`].
+    pub fn watching(&self) -> bool {
+        self.inotify.is_some()
+    }
+}

@@ -1,0 +1,205 @@
+//! Stopping the services at shutdown, driving runsv directly.
+//!
+//! The reference runs `sv -w KILL_PROCESS_TIMEOUT force-stop /etc/service/*`
+//! and then, every 100 ms until no `sv status` line starts with `run:`, the
+//! same force-stop again. runit's sv looks at the services every 420 ms, so
+//! a stop of well-behaved services takes about half a second there. Here the
+//! same protocol is spoken in-process: `d` written to each
+//! `supervise/control` (force-stop's only command), the `supervise/status`
+//! record read again whenever runsv renames a new one into place (inotify on
+//! each `supervise/` directory, in the same poll as the signalfd, so orphans
+//! are still reaped and signals still seen), and `k` written to whatever is
+//! not down when the timeout passes, as force-stop does. sv's own waiting
+//! (lib/cmd/sv/wait.rs) is not reused: it owns the process while it waits
+//! and keeps runit's 420 ms moments for its output; PID 1 must keep reaping
+//! and has no output to pace.
+//!
+//! The conditions are sv's: a service is down when runsv is not running or
+//! its record says pid 0 and state down; it "runs" (an `sv status` line
+//! starting with `run:`) when runsv is running and the state byte is 1.
+//!
+//! Beyond the reference, the wait for the services also waits (up to the
+//! same timeout) until every log service is down: runsv stops a log service
+//! only after closing its pipe, and the log exits after reading it to the
+//! end, so no line is lost to the kill-all that follows.
+
+use super::init::{Flow, Init};
+use crate::fifo;
+use crate::status::Status;
+use nix::errno::Errno;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub const SERVICE_DIR: &str = "/etc/service";
+
+/// What a service's supervise directory says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// runsv not running (or no supervise directory).
+    NotRunning,
+    Record(Status),
+    /// runsv runs but the record cannot be read.
+    Unreadable,
+}
+
+/// The services as the shell's `/etc/service/*` lists them.
+pub fn list(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<Vec<u8>> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().as_bytes().to_vec())
+        .filter(|n| n.first() != Some(&b'.'))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| dir.join(std::ffi::OsStr::from_bytes(&n)))
+        .collect()
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// sv's status read: runsv running (the `ok` FIFO has a reader), then the
+/// 20-byte record.
+pub fn probe(svc: &Path) -> Probe {
+    let ok = svc.join("supervise/ok");
+    if fifo::open_writer(&path_str(&ok)).is_err() {
+        return Probe::NotRunning;
+    }
+    let mut buf = Vec::with_capacity(20);
+    let read =
+        std::fs::File::open(svc.join("supervise/status")).and_then(|mut f| f.read_to_end(&mut buf));
+    match read.ok().and_then(|_| Status::decode(&buf)) {
+        Some(s) => Probe::Record(s),
+        None => Probe::Unreadable,
+    }
+}
+
+/// Writes one control byte; false when runsv is not there to read it.
+pub fn control(svc: &Path, byte: u8) -> bool {
+    match fifo::open_writer(&path_str(&svc.join("supervise/control"))) {
+        Ok(fd) => loop {
+            match nix::unistd::write(&fd, &[byte]) {
+                Err(Errno::EINTR) => continue,
+                r => return r == Ok(1),
+            }
+        },
+        Err(_) => false,
+    }
+}
+
+/// sv's `d` check: done when down, or when runsv is gone or unreadable.
+fn is_down(svc: &Path) -> bool {
+    match probe(svc) {
+        Probe::Record(s) => s.pid == 0 && s.state == 0,
+        _ => true,
+    }
+}
+
+/// An `sv status` line starting with `run:`.
+fn is_running(svc: &Path) -> bool {
+    matches!(probe(svc), Probe::Record(s) if s.state == 1)
+}
+
+/// A log service that has not exited yet.
+fn log_busy(svc: &Path) -> bool {
+    let log = svc.join("log");
+    log.join("supervise").is_dir() && matches!(probe(&log), Probe::Record(s) if s.pid != 0)
+}
+
+/// How long force-stop waits: sv's `-w` (a negative number reads as 0, and
+/// sv's first look after 0 comes after 420 ms).
+pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
+    if kill_process_timeout > 0 {
+        Duration::from_secs(kill_process_timeout as u64)
+    } else {
+        Duration::from_millis(420)
+    }
+}
+
+/// `sv -w N force-stop /etc/service/*`: `d` to every service, wait until
+/// each is down, `k` to those that are not when `wait` has passed. A TERM
+/// meanwhile is raised only afterwards, as the reference's would be.
+pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
+    let deadline = Instant::now() + wait;
+    let mut pending: Vec<PathBuf> = Vec::new();
+    for svc in list(dir) {
+        init.watch_dir(&svc.join("supervise"));
+        if control(&svc, b'd') {
+            pending.push(svc);
+        }
+    }
+    loop {
+        pending.retain(|s| !is_down(s));
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            for s in &pending {
+                control(s, b'k');
+            }
+            return Ok(());
+        }
+        init.wait_event(Some(deadline), false)?;
+    }
+}
+
+/// The reference's `wait_for_runit_services`: until no service runs, each
+/// still running told again to stop (`k` once it has had `wait`); and here
+/// also until every log service has exited, for at most `wait`.
+pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
+    let start = Instant::now();
+    let mut told: Vec<(PathBuf, Instant, bool)> = Vec::new();
+    let mut watched: Vec<PathBuf> = Vec::new();
+    loop {
+        let services = list(dir);
+        for svc in &services {
+            if !watched.contains(svc) {
+                init.watch_dir(&svc.join("supervise"));
+                init.watch_dir(&svc.join("log/supervise"));
+                watched.push(svc.clone());
+            }
+        }
+        let now = Instant::now();
+        let running: Vec<&PathBuf> = services.iter().filter(|s| is_running(s)).collect();
+        let mut next: Option<Instant> = None;
+        for svc in &running {
+            match told.iter_mut().find(|(p, _, _)| p == *svc) {
+                None => {
+                    control(svc, b'd');
+                    told.push(((*svc).clone(), now, false));
+                    next = Some(next.map_or(now + wait, |n: Instant| n.min(now + wait)));
+                }
+                Some((_, at, killed)) => {
+                    if !*killed && now >= *at + wait {
+                        control(svc, b'k');
+                        *killed = true;
+                    } else if !*killed {
+                        let t = *at + wait;
+                        next = Some(next.map_or(t, |n| n.min(t)));
+                    }
+                }
+            }
+        }
+        let logs_deadline = start + wait;
+        let logs_waiting = now < logs_deadline && services.iter().any(|s| log_busy(s));
+        if running.is_empty() && !logs_waiting {
+            return Ok(());
+        }
+        if logs_waiting {
+            next = Some(next.map_or(logs_deadline, |n| n.min(logs_deadline)));
+        }
+        if !init.watching() {
+            // No inotify: look again every 100 ms, as the reference does.
+            let t = Instant::now() + Duration::from_millis(100);
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
+        init.wait_event(next, true)?;
+    }
+}
