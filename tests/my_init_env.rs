@@ -226,7 +226,8 @@ fn values_that_are_not_utf8() {
         "{:?}",
         main.escape_ascii().to_string()
     );
-    assert_eq!(out.read("container_environment/BIN"), b"a\xffb\n");
+    // Written back by the first export, without the newline.
+    assert_eq!(out.read("container_environment/BIN"), b"a\xffb");
     if let Some(reference) = phusion_support::reference("my_init", "values_that_are_not_utf8") {
         let theirs = run_one(&t, &Which::Reference(reference), &sc);
         assert_eq!(theirs.code, Some(1));

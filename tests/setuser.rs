@@ -223,3 +223,35 @@ fn command_search_and_exec_failures() {
     let out = same(&acc, &["nobody", "ls", "/root"], &base_env());
     assert_eq!(out.2, 2, "{out:?}");
 }
+
+#[test]
+fn installed_at_the_image_paths() {
+    // scripts/install.sh --phusion: under the prefix and at /sbin (in DESTDIR).
+    let d = TestDir::new("setuser-install");
+    let built = common::ours("setuser").parent().unwrap().to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new("bash");
+    cmd.arg(root.join("scripts/install.sh"))
+        .args(["--prefix", "/usr", "--phusion", "--destdir"])
+        .arg(d.join("out"))
+        .arg("--bindir")
+        .arg(&built);
+    let (o, e, c) = common::text(&run(cmd));
+    assert_eq!(c, 0, "{o}{e}");
+    for p in [
+        "sbin/setuser",
+        "usr/sbin/setuser",
+        "usr/share/man/man8/setuser.8",
+    ] {
+        assert!(d.join("out").join(p).exists(), "{p} not installed");
+    }
+    let out = common::text(&run(Command::new(d.join("out/sbin/setuser"))));
+    assert_eq!(
+        out,
+        (
+            String::new(),
+            "Usage: /sbin/setuser USERNAME COMMAND [args..]\n".into(),
+            1
+        )
+    );
+}
