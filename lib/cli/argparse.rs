@@ -347,7 +347,7 @@ impl Spec {
         Ok(Step::Next(stop))
     }
 
-    /// `usage: ...` wrapped as argparse wraps it, with the blank line after.
+    /// `usage: ...` wrapped as argparse wraps it, ending with a newline.
     pub fn usage(&self, prog: &[u8]) -> Vec<u8> {
         let prefix = "usage: ";
         let prog_s = String::from_utf8_lossy(prog).into_owned();
@@ -397,7 +397,7 @@ impl Spec {
         } else {
             out.extend_from_slice(body.as_bytes());
         }
-        out.extend_from_slice(b"\n\n");
+        out.push(b'\n');
         out
     }
 
@@ -428,6 +428,7 @@ impl Spec {
             }
         };
         let mut out = self.usage(prog);
+        out.push(b'\n');
         out.extend_from_slice(self.description.as_bytes());
         out.extend_from_slice(b"\n\npositional arguments:\n");
         out.extend_from_slice(row(&rows[0].0, rows[0].1).as_bytes());
