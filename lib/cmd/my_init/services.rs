@@ -15,13 +15,15 @@
 //! and has no output to pace.
 //!
 //! The conditions are sv's: a service is down when runsv is not running or
-//! its record says pid 0 and state down; it "runs" (an `sv status` line
+//! its record says pid 0 and state down (and, here, want down: see
+//! [`is_down`]); it "runs" (an `sv status` line
 //! starting with `run:`) when runsv is running and the state byte is 1.
 //!
 //! Beyond the reference, the wait for the services also waits (up to the
-//! same timeout) until every log service is down: runsv stops a log service
-//! only after closing its pipe, and the log exits after reading it to the
-//! end, so no line is lost to the kill-all that follows.
+//! same timeout) until every runsv has exited: runsv stops a log service
+//! only after closing its pipe, the log exits after reading it to the end,
+//! and runsv exits after its log, so no line is lost to the kill-all that
+//! follows.
 
 use super::init::{Flow, Init};
 use crate::fifo;
@@ -94,11 +96,16 @@ pub fn control(svc: &Path, byte: u8) -> bool {
     }
 }
 
-/// sv's `d` check: done when down, or when runsv is gone or unreadable.
+/// sv's `d` check, without its race: the record must also say "want
+/// down", so a record written before runsv read our `d` (a service that
+/// has just been started, or is between two runs) does not count (sv
+/// accepts such a stale record, spec/sv.md §5.2). Done too when runsv is
+/// gone; an unreadable record is waited for (up to the timeout).
 fn is_down(svc: &Path) -> bool {
     match probe(svc) {
-        Probe::Record(s) => s.pid == 0 && s.state == 0,
-        _ => true,
+        Probe::Record(s) => s.pid == 0 && s.state == 0 && s.want == b'd',
+        Probe::NotRunning => true,
+        Probe::Unreadable => false,
     }
 }
 
@@ -151,10 +158,13 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
 }
 
 /// The reference's `wait_for_runit_services`: until no service runs, each
-/// still running told again to stop (`k` once it has had `wait`); and here
-/// also until every log service has exited, for at most `wait`.
+/// still running told again to stop (`k` once it has had `wait`). Here
+/// also, for at most `wait`, until every service's runsv has exited: runsv
+/// exits (after runsvdir's TERM) only once its service is down and its log
+/// service has read the pipe to the end. runsv's exit wakes us as SIGCHLD:
+/// runsvdir is gone by now, so its runsv processes are our children.
 pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
-    let start = Instant::now();
+    let drain_until = Instant::now() + wait;
     let mut told: Vec<(PathBuf, Instant, bool)> = Vec::new();
     let mut watched: Vec<PathBuf> = Vec::new();
     loop {
@@ -169,36 +179,37 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
         let now = Instant::now();
         let running: Vec<&PathBuf> = services.iter().filter(|s| is_running(s)).collect();
         let mut next: Option<Instant> = None;
+        let mut at = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
         for svc in &running {
             match told.iter_mut().find(|(p, _, _)| p == *svc) {
                 None => {
                     control(svc, b'd');
                     told.push(((*svc).clone(), now, false));
-                    next = Some(next.map_or(now + wait, |n: Instant| n.min(now + wait)));
+                    at(now + wait);
                 }
-                Some((_, at, killed)) => {
-                    if !*killed && now >= *at + wait {
+                Some((_, since, killed)) => {
+                    if !*killed && now >= *since + wait {
                         control(svc, b'k');
                         *killed = true;
                     } else if !*killed {
-                        let t = *at + wait;
-                        next = Some(next.map_or(t, |n| n.min(t)));
+                        at(*since + wait);
                     }
                 }
             }
         }
-        let logs_deadline = start + wait;
-        let logs_waiting = now < logs_deadline && services.iter().any(|s| log_busy(s));
-        if running.is_empty() && !logs_waiting {
+        let draining = now < drain_until
+            && services
+                .iter()
+                .any(|s| probe(s) != Probe::NotRunning || log_busy(s));
+        if running.is_empty() && !draining {
             return Ok(());
         }
-        if logs_waiting {
-            next = Some(next.map_or(logs_deadline, |n| n.min(logs_deadline)));
+        if draining {
+            at(drain_until);
         }
         if !init.watching() {
             // No inotify: look again every 100 ms, as the reference does.
-            let t = Instant::now() + Duration::from_millis(100);
-            next = Some(next.map_or(t, |n| n.min(t)));
+            at(Instant::now() + Duration::from_millis(100));
         }
         init.wait_event(next, true)?;
     }
