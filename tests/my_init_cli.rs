@@ -265,3 +265,97 @@ fn env_init_directory() {
     assert_eq!(out.trace(), "");
     assert_eq!(out.code, Some(0));
 }
+
+#[test]
+fn more_usage_errors() {
+    let t = small_tree("my_init-usage-more");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-hx"],
+            "argument -h/--help: ignored explicit argument 'x'",
+        ),
+        (
+            &["--help=1"],
+            "argument -h/--help: ignored explicit argument '1'",
+        ),
+        (
+            &["--no-kill-all-on-exit="],
+            "argument --no-kill-all-on-exit: ignored explicit argument ''",
+        ),
+        // argparse takes one run of positionals: a second run is left over.
+        (
+            &["true", "--quiet", "false"],
+            "unrecognized arguments: false",
+        ),
+    ];
+    for (args, msg) in cases {
+        let out = differential(&t, Scenario::new(args), "more_usage_errors");
+        assert_eq!(out.code, Some(2), "{args:?}");
+        assert_eq!(out.lines(), usage_error(msg), "{args:?}");
+        assert_eq!(out.trace(), "", "{args:?}: nothing may run");
+    }
+}
+
+#[test]
+fn commands_that_look_like_options() {
+    let t = small_tree("my_init-command-forms");
+    // (arguments, the command as my_init shows it, its name, exit code)
+    let cases: &[(&[&str], &str, &str, i32)] = &[
+        (&["--skip-runit", "-1"], "-1", "-1", 127),
+        (&["--skip-runit", "-"], "-", "-", 127),
+        (
+            &["--skip-runit", "--", "--quiet"],
+            "--quiet",
+            "--quiet",
+            127,
+        ),
+        (&["--skip-runit", "true", "--"], "true", "true", 0),
+        // Only the first `--` goes.
+        (
+            &["--skip-runit", "--", "true", "--", "x"],
+            "true -- x",
+            "true",
+            0,
+        ),
+        (
+            &["--skip-runit", "true", "--", "--quiet"],
+            "true --quiet",
+            "true",
+            0,
+        ),
+        (
+            &[
+                "--quiet",
+                "--quiet",
+                "--skip-runit",
+                "--",
+                "sh",
+                "-c",
+                "exit 4",
+            ],
+            "",
+            "sh",
+            4,
+        ),
+    ];
+    for (args, shown, name, code) in cases {
+        let out = differential(&t, Scenario::new(args), "commands_that_look_like_options");
+        assert_eq!(out.code, Some(*code), "{args:?}");
+        assert_eq!(out.trace_lines(), ["startup"], "{args:?}");
+        if shown.is_empty() {
+            assert_lines(&out, &[]);
+            continue;
+        }
+        let running = format!("*** Running {shown}...");
+        let exited = format!("*** {name} exited with status {code}.");
+        assert_lines(
+            &out,
+            &[
+                "*** Running /etc/my_init.d/10-first...",
+                &running,
+                &exited,
+                "*** Killing all processes...",
+            ],
+        );
+    }
+}

@@ -183,6 +183,9 @@ pub struct Scenario<'a> {
     /// stderr lines containing one of these are left out of the comparison
     /// (timing-dependent lines, each justified where it is set).
     pub ignore: Vec<String>,
+    /// Run over our runsvdir, runsv and sv, bind-mounted over Debian's in
+    /// the namespace (both my_inits start /usr/bin/runsvdir).
+    pub our_runit: bool,
 }
 
 impl<'a> Scenario<'a> {
@@ -193,7 +196,13 @@ impl<'a> Scenario<'a> {
             during: Box::new(|_| {}),
             unordered: false,
             ignore: Vec::new(),
+            our_runit: false,
         }
+    }
+
+    pub fn over_our_runit(mut self) -> Scenario<'a> {
+        self.our_runit = true;
+        self
     }
 
     pub fn unordered(mut self) -> Scenario<'a> {
@@ -512,9 +521,12 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
             "private",
             "/bin/sh",
             "-c",
-            "mount --bind \"$1\" /etc && cd / && umask 022 && shift && exec /usr/bin/env -i \"$@\"",
-            "sh",
         ])
+        .arg(format!(
+            "mount --bind \"$1\" /etc{} && cd / && umask 022 && shift && exec /usr/bin/env -i \"$@\"",
+            runit_mounts(sc.our_runit)
+        ))
+        .arg("sh")
         .arg(&etc);
     for (k, v) in &sc.env {
         c.arg(format!("{k}={v}"));
@@ -572,6 +584,22 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
         stderr,
         etc,
     }
+}
+
+/// The bind mounts that put our runit programs over Debian's.
+fn runit_mounts(ours: bool) -> String {
+    if !ours {
+        return String::new();
+    }
+    ["runsvdir", "runsv", "sv", "svlogd"]
+        .iter()
+        .map(|p| {
+            format!(
+                " && mount --bind {} /usr/bin/{p}",
+                common::ours(p).display()
+            )
+        })
+        .collect()
 }
 
 /// Kills the namespace (its PID 1) when a run ends or a test fails.
