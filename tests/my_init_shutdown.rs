@@ -399,7 +399,8 @@ fn kill_all_and_its_timeout() {
     let out = differential(
         &t,
         Scenario::new(&["--skip-runit", "--", "sh", "-c", main])
-            .env("KILL_ALL_PROCESSES_TIMEOUT", "1"),
+            .env("KILL_ALL_PROCESSES_TIMEOUT", "1")
+            .unordered(),
         "kill_all_and_its_timeout",
     );
     assert_eq!(out.code, Some(0));

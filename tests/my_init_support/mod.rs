@@ -509,6 +509,7 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
         Which::Reference(v) => ("reference".to_string(), v.clone()),
     };
     let etc = tree.fresh_copy(&label);
+    let started = std::time::Instant::now();
     let mut c = Command::new("/usr/bin/unshare");
     c.env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -573,6 +574,11 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
         );
     };
     let status = status.expect("status");
+    eprintln!(
+        "{label}: {:?} in {} ms",
+        sc.args,
+        started.elapsed().as_millis()
+    );
     use std::os::unix::process::ExitStatusExt;
     let code = status.code().or_else(|| status.signal().map(|s| -s));
     Outcome {
