@@ -267,6 +267,13 @@ impl MyInit {
         self.run_scripts_in(b"/etc/my_init.pre_shutdown.d/")?;
         let dir = Path::new(services::SERVICE_DIR);
         let wait = services::force_stop_wait(self.settings.kill_process_timeout);
+        if !runit_exited && self.init.alive(runit) {
+            // runsvdir exits on TERM at once without touching its runsv
+            // processes; told now, it cannot start a runsv again while the
+            // services stop and each runsv exits (services.rs). Its
+            // "Shutting down" line and wait stay where the reference has them.
+            let _ = nix::sys::signal::kill(runit, nix::sys::signal::Signal::SIGTERM);
+        }
         services::force_stop(&mut self.init, dir, wait)?;
         self.init.checkpoint()?;
         if !runit_exited {

@@ -19,8 +19,11 @@
 //! [`is_down`]); it "runs" (an `sv status` line
 //! starting with `run:`) when runsv is running and the state byte is 1.
 //!
-//! Beyond the reference, the wait for the services also waits (up to the
-//! same timeout) until every runsv has exited: runsv stops a log service
+//! Beyond the reference, every runsv is also told to exit (`x`, after the
+//! `d`, once runsvdir has been sent its TERM, so that it cannot start runsv
+//! again), and the wait for the services waits (up to the same timeout)
+//! until each has exited:
+//! runsv stops a log service
 //! only after closing its pipe, the log exits after reading it to the end,
 //! and runsv exits after its log, so no line is lost to the kill-all that
 //! follows.
@@ -131,7 +134,9 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 }
 
 /// `sv -w N force-stop /etc/service/*`: `d` to every service, wait until
-/// each is down, `k` to those that are not when `wait` has passed. A TERM
+/// each is down, `k` to those that are not when `wait` has passed. Each is
+/// sent `x` once down, so that runsv exits as soon as its log has read the
+/// pipe to the end (see [`wait_down`]). A TERM
 /// meanwhile is raised only afterwards, as the reference's would be.
 pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
     let deadline = Instant::now() + wait;
@@ -143,7 +148,16 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
         }
     }
     loop {
-        pending.retain(|s| !is_down(s));
+        pending.retain(|s| {
+            let down = is_down(s);
+            if down {
+                // runsvdir has been told to exit already: runsv may exit
+                // too, once its log has drained. Not sooner: `x` to a
+                // running service is one more TERM.
+                control(s, b'x');
+            }
+            !down
+        });
         if pending.is_empty() {
             return Ok(());
         }
@@ -159,14 +173,17 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
 
 /// The reference's `wait_for_runit_services`: until no service runs, each
 /// still running told again to stop (`k` once it has had `wait`). Here
-/// also, for at most `wait`, until every service's runsv has exited: runsv
-/// exits (after runsvdir's TERM) only once its service is down and its log
-/// service has read the pipe to the end. runsv's exit wakes us as SIGCHLD:
-/// runsvdir is gone by now, so its runsv processes are our children.
+/// also, for at most `wait`, until every service's runsv has exited: each is
+/// sent `x` once its service is down (runit's runsvdir exits on TERM without
+/// signalling them), and
+/// runsv exits only once its service is down and its log service has read
+/// the pipe to the end. runsv's exit wakes us as SIGCHLD: runsvdir is gone
+/// by now, so its runsv processes are our children.
 pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
     let drain_until = Instant::now() + wait;
     let mut told: Vec<(PathBuf, Instant, bool)> = Vec::new();
     let mut watched: Vec<PathBuf> = Vec::new();
+    let mut exiting: Vec<PathBuf> = Vec::new();
     loop {
         let services = list(dir);
         for svc in &services {
@@ -174,6 +191,10 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
                 init.watch_dir(&svc.join("supervise"));
                 init.watch_dir(&svc.join("log/supervise"));
                 watched.push(svc.clone());
+            }
+            if !exiting.contains(svc) && is_down(svc) {
+                control(svc, b'x');
+                exiting.push(svc.clone());
             }
         }
         let now = Instant::now();
