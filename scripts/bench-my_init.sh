@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "bench-my_init.sh: needs root (namespaces)" >&2; exit 100; }
 [ -n "$BUILT" ] || BUILT=$(bash scripts/build-release.sh)
+BUILT=$(cd "$BUILT" && pwd)
 REFERENCE=$PWD/../shared/reference/phusion/my_init
 [ -f "$REFERENCE" ] || { echo "bench-my_init.sh: $REFERENCE is missing" >&2; exit 111; }
 [ -x /usr/bin/python3 ] || { echo "bench-my_init.sh: /usr/bin/python3 is missing" >&2; exit 111; }
@@ -91,27 +92,38 @@ def one(argv, our_runit, n):
            "LANG=C.UTF-8"] + argv
     up = [os.path.join(etc, "up", "s%02d" % i) for i in range(nservices)]
     t0 = time.perf_counter()
+    errlog = open(os.path.join(top, "stderr%d" % n), "w+")
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                         stderr=errlog)
+
+    def fail(why):
+        try:
+            os.kill(pid1, signal.SIGKILL)
+        except OSError:
+            pass
+        p.wait()
+        errlog.seek(0)
+        raise SystemExit("%s: %s\nits stderr:\n%s" % (argv[-1], why, errlog.read()))
+
     pid1 = pid1_of(p.pid)
     deadline = t0 + 30
     while not all(os.path.exists(u) for u in up):
         if time.perf_counter() > deadline:
-            os.kill(pid1, signal.SIGKILL)
-            p.wait()
-            raise SystemExit("services did not all start within 30 s")
+            fail("services did not all start within 30 s")
         time.sleep(0.0002)
     boot = time.perf_counter() - t0
     pss = pss_kb(pid1)
     t1 = time.perf_counter()
-    os.kill(pid1, signal.SIGTERM)
+    try:
+        os.kill(pid1, signal.SIGTERM)
+    except OSError:
+        fail("PID 1 exited before the SIGTERM")
     try:
         p.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        os.kill(pid1, signal.SIGKILL)
-        p.wait()
-        raise SystemExit("PID 1 did not exit within 60 s of SIGTERM")
+        fail("PID 1 did not exit within 60 s of SIGTERM")
     stop = time.perf_counter() - t1
+    errlog.close()
     shutil.rmtree(etc, ignore_errors=True)
     return boot, stop, pss
 
