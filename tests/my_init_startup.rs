@@ -168,3 +168,54 @@ fn term_at_boot() {
 fn int_at_boot() {
     signal_at_boot(Signal::SIGINT, "my_init-boot-int");
 }
+
+/// Where ours differs on purpose: every child starts with default signal
+/// dispositions. The reference's children inherit Python's ignored SIGPIPE
+/// and SIGXFSZ (os.spawnvp does not reset them), and after a TERM or INT
+/// also its ignored TERM and INT; runsv passes them on to every service.
+#[test]
+fn children_start_with_default_signal_dispositions() {
+    let t = Tree::new("my_init-child-signals");
+    let record = |who: &str| {
+        format!(
+            "#!/bin/sh\necho {who} $(grep '^SigIgn:' /proc/$$/status | cut -f2) >> /etc/trace\n"
+        )
+    };
+    t.exe("my_init.d/10", &record("script"))
+        .exe("my_init.pre_shutdown.d/10", &record("pre"))
+        .exe("my_init.post_shutdown.d/10", &record("post"))
+        .service("a", &format!("{}exec sleep 1000\n", record("service")));
+    let sc = Scenario::new(&[]).during(|r| {
+        r.wait_trace_count_prefix("service ", 1);
+        r.signal(Signal::SIGTERM);
+    });
+    let out = run_one(&t, &Which::Ours, &sc);
+    assert_eq!(out.code, Some(2));
+    // Exactly what my_init itself was given (nothing, under docker).
+    let clean = format!("{:016x}", out.inherited_sigign);
+    assert_eq!(
+        out.trace_lines(),
+        [
+            format!("script {clean}"),
+            format!("service {clean}"),
+            format!("pre {clean}"),
+            format!("post {clean}"),
+        ]
+    );
+    if let Some(reference) = phusion_support::reference("my_init", "child signals") {
+        let theirs = run_one(&t, &Which::Reference(reference), &sc);
+        // SIGPIPE and SIGXFSZ; then also TERM and INT once TERM arrived.
+        let given = theirs.inherited_sigign;
+        let pipe_xfsz = given | 1 << 12 | 1 << 24;
+        let and_term_int = pipe_xfsz | 1 << 14 | 1 << 1;
+        assert_eq!(
+            theirs.trace_lines(),
+            [
+                format!("script {pipe_xfsz:016x}"),
+                format!("service {pipe_xfsz:016x}"),
+                format!("pre {and_term_int:016x}"),
+                format!("post {and_term_int:016x}"),
+            ]
+        );
+    }
+}

@@ -294,6 +294,22 @@ impl Running {
         );
     }
 
+    /// Waits until `count` lines of the trace start with `prefix`.
+    pub fn wait_trace_count_prefix(&self, prefix: &str, count: usize) {
+        let ok = wait_until(Duration::from_secs(20), || {
+            self.trace()
+                .lines()
+                .filter(|l| l.starts_with(prefix))
+                .count()
+                >= count
+        });
+        assert!(
+            ok,
+            "timed out waiting for {count} x {prefix:?}...; trace:\n{}",
+            self.trace()
+        );
+    }
+
     /// What `docker exec` does: `cmd` inside the namespace (nsenter).
     pub fn exec(&self, cmd: &[&str]) -> std::process::Output {
         let mut c = Command::new("/usr/bin/nsenter");
@@ -361,6 +377,9 @@ pub fn ns_processes(pid1: i32) -> Vec<(i32, char, String)> {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub which: String,
+    /// The signals ignored on entry (inherited from the test process), as
+    /// /proc shows them: a child "started clean" has exactly these.
+    pub inherited_sigign: u64,
     pub unordered: bool,
     pub ignore: Vec<String>,
     /// my_init's exit code (None: killed by a signal).
@@ -538,6 +557,7 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut p = Proc::start(c);
+    let inherited_sigign = sigign(p.pid());
     let ns = NsGuard::find(p.pid());
     let readers = Readers::start(&mut p);
     if let Some(pid1) = ns.pid1 {
@@ -583,6 +603,7 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
     let code = status.code().or_else(|| status.signal().map(|s| -s));
     Outcome {
         which: label,
+        inherited_sigign,
         unordered: sc.unordered,
         ignore: sc.ignore.clone(),
         code,
@@ -590,6 +611,18 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
         stderr,
         etc,
     }
+}
+
+/// A process's ignored signals (`SigIgn:` of /proc/PID/status).
+fn sigign(pid: i32) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(0)
 }
 
 /// The bind mounts that put our runit programs over Debian's.
