@@ -359,3 +359,75 @@ fn commands_that_look_like_options() {
         );
     }
 }
+
+#[test]
+fn timeouts_parse_like_python_int() {
+    let t = small_tree("my_init-timeouts");
+    for v in [" 1 ", "+1", "1_0", "-1", "007"] {
+        for var in ["KILL_PROCESS_TIMEOUT", "KILL_ALL_PROCESSES_TIMEOUT"] {
+            let sc = Scenario::new(&["--skip-runit", "true"]).env(var, v);
+            let out = differential(&t, sc, "timeouts_parse_like_python_int");
+            assert_eq!(out.code, Some(0), "{var}={v:?}: {}", out.stderr);
+        }
+    }
+    // Not an integer: the reference dies with a traceback, exit 1, before
+    // anything runs; ours says so in one line, exit 1.
+    for v in ["abc", "", "0x10", "1.5"] {
+        let sc = Scenario::new(&["--skip-runit", "true"]).env("KILL_PROCESS_TIMEOUT", v);
+        let out = run_one(&t, &Which::Ours, &sc);
+        assert_eq!(out.code, Some(1), "{v:?}");
+        assert_eq!(out.trace(), "", "{v:?}");
+        if let Some(reference) = phusion_support::reference("my_init", "timeouts") {
+            let theirs = run_one(&t, &Which::Reference(reference), &sc);
+            assert_eq!(theirs.code, Some(1));
+            assert!(theirs
+                .stderr
+                .contains("ValueError: invalid literal for int()"));
+            assert_eq!(theirs.trace(), "");
+        }
+    }
+}
+
+#[test]
+fn commands_are_found_like_os_spawnvp() {
+    // No shell fallback for a file without #! (status 127, as a failed
+    // exec in Python's child), and PATH as the environment has it then.
+    let t = Tree::new("my_init-spawnvp");
+    t.exe("my_init.d/10-no-shebang", "echo ran >> /etc/trace\n");
+    let out = differential(&t, Scenario::new(&["--skip-runit", "true"]), "no shebang");
+    assert_eq!(out.code, Some(1));
+    assert_lines(
+        &out,
+        &[
+            "*** Running /etc/my_init.d/10-no-shebang...",
+            "*** /etc/my_init.d/10-no-shebang failed with status 127",
+            "",
+            "*** Killing all processes...",
+        ],
+    );
+    assert_eq!(out.trace(), "");
+    // Without PATH in the container's environment, the directory's PATH is
+    // imported and used to find the main command.
+    let t = Tree::new("my_init-spawnvp-path");
+    t.env_var("PATH", "/etc/bin:/usr/bin:/bin\n").exe(
+        "bin/mycmd",
+        "#!/bin/sh\necho mycmd \"$PATH\" >> /etc/trace\n",
+    );
+    let sc = Scenario::new(&["--skip-runit", "mycmd"]).env_exactly(&[("LANG", "C.UTF-8")]);
+    let out = differential(&t, sc, "PATH from container_environment");
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.trace_lines(), ["mycmd /etc/bin:/usr/bin:/bin"]);
+    // No PATH at all: Python's default, /bin:/usr/bin.
+    let t = Tree::new("my_init-spawnvp-nopath");
+    let sc = Scenario::new(&[
+        "--skip-runit",
+        "--",
+        "sh",
+        "-c",
+        "echo \"${PATH-unset}\" >> /etc/trace",
+    ])
+    .env_exactly(&[("LANG", "C.UTF-8")]);
+    let out = differential(&t, sc, "no PATH");
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.own_lines()[1], "*** sh exited with status 0.");
+}

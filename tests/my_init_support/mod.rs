@@ -654,7 +654,8 @@ impl NsGuard {
             pid1 = fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children"))
                 .ok()
                 .and_then(|s| s.split_whitespace().next().and_then(|p| p.parse().ok()));
-            pid1.is_some()
+            // A quick program may be over (and unshare a zombie) already.
+            pid1.is_some() || !common::alive(unshare)
         });
         NsGuard { pid1 }
     }
