@@ -147,3 +147,50 @@ fn log_lines_survive_the_shutdown() {
         );
     }
 }
+
+#[test]
+fn what_is_left_for_the_post_shutdown_hook() {
+    // Ours stops every runsv (so that logs drain) before the post-shutdown
+    // hooks; the reference leaves them (and svlogd) to the kill-all.
+    let t = Tree::new("my_init-left-at-post");
+    t.service("a", &polite("a"))
+        .exe("service/a/log/run", "#!/bin/sh\nexec svlogd main\n")
+        .mkdir("service/a/log/main")
+        .exe(
+            "my_init.post_shutdown.d/10-ps",
+            "#!/bin/sh\nps -e -o comm= > /etc/ps-at-post\necho post >> /etc/trace\n",
+        );
+    let sc = Scenario::new(&["--quiet"]).during(|r| {
+        r.wait_trace("a up");
+        r.signal(Signal::SIGTERM);
+    });
+    let ours = run_one(&t, &Which::Ours, &sc);
+    assert_eq!(ours.code, Some(2));
+    assert_eq!(ours.trace_lines(), ["a up", "a got TERM", "post"]);
+    assert_eq!(left_at_post(&ours), ["my_init"]);
+    // --quiet: only the warning.
+    assert_lines(&ours, &["*** Init system aborted."]);
+    if let Some(reference) = phusion_support::reference("my_init", "left at post") {
+        let theirs = run_one(&t, &Which::Reference(reference), &sc);
+        assert_eq!(theirs.code, Some(2));
+        assert_lines(&theirs, &["*** Init system aborted."]);
+        let left = left_at_post(&theirs);
+        assert!(
+            left.contains(&"runsv".to_string()) && left.contains(&"svlogd".to_string()),
+            "{left:?}"
+        );
+    }
+}
+
+/// The processes the post-shutdown hook saw, but for itself and its ps.
+fn left_at_post(out: &Outcome) -> Vec<String> {
+    let mut v: Vec<String> = out
+        .read_str("ps-at-post")
+        .lines()
+        .map(str::trim)
+        .filter(|c| !["ps", "10-ps", "sh"].contains(c))
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
