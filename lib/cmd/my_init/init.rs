@@ -177,6 +177,24 @@ impl Init {
         self.take_signals(interruptible)
     }
 
+    /// The status of our child `pid` if it has been reaped (None: not yet).
+    pub fn try_status(&mut self, pid: Pid) -> Option<Waited> {
+        self.reap();
+        if let Some(w) = self.statuses.remove(&pid.as_raw()) {
+            self.watched.remove(&pid.as_raw());
+            return Some(Waited::Status(w));
+        }
+        if !self.watched.contains(&pid.as_raw()) || !self.children_left {
+            return Some(Waited::Unknown);
+        }
+        None
+    }
+
+    /// Raises a TERM/INT that arrived (interruptible waits).
+    pub fn signals_now(&mut self) -> Flow {
+        self.take_signals(true)
+    }
+
     /// Waits for our child `pid`, reaping everything else meanwhile.
     pub fn wait_child(
         &mut self,
@@ -226,9 +244,13 @@ impl Init {
 
     /// The reference's `kill_all_processes`: TERM to every process, wait
     /// until no child is left (up to `timeout`), then KILL without waiting.
-    pub fn kill_all(&mut self, timeout: Option<Duration>) -> Flow {
+    ///
+    /// With `own_only` (unprivileged and not PID 1) the signals go to our
+    /// own descendants only, never to `-1`, which outside a PID namespace
+    /// would reach every process of the user.
+    pub fn kill_all(&mut self, timeout: Option<Duration>, own_only: bool) -> Flow {
         self.info("Killing all processes...");
-        let _ = nix::sys::signal::kill(Pid::from_raw(-1), Signal::SIGTERM);
+        signal_all(Signal::SIGTERM, own_only);
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             self.reap();
@@ -238,7 +260,7 @@ impl Init {
             self.take_signals(true)?;
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 self.warn("Not all processes have exited in time. Forcing them to exit.");
-                let _ = nix::sys::signal::kill(Pid::from_raw(-1), Signal::SIGKILL);
+                signal_all(Signal::SIGKILL, own_only);
                 return Ok(());
             }
             self.wait_event(deadline, true)?;
@@ -246,17 +268,21 @@ impl Init {
     }
 
     /// Watches `dir` (a `supervise/` directory) for replaced status files.
-    pub fn watch_dir(&mut self, dir: &std::path::Path) {
+    /// Returns whether the watch is set.
+    pub fn watch_dir(&mut self, dir: &std::path::Path) -> bool {
         if self.inotify.is_none() {
             self.inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok();
         }
-        if let Some(i) = &self.inotify {
-            let _ = i.add_watch(
-                dir,
-                AddWatchFlags::IN_MOVED_TO
-                    | AddWatchFlags::IN_CLOSE_WRITE
-                    | AddWatchFlags::IN_CREATE,
-            );
+        match &self.inotify {
+            Some(i) => i
+                .add_watch(
+                    dir,
+                    AddWatchFlags::IN_MOVED_TO
+                        | AddWatchFlags::IN_CLOSE_WRITE
+                        | AddWatchFlags::IN_CREATE,
+                )
+                .is_ok(),
+            None => false,
         }
     }
 
@@ -264,4 +290,51 @@ impl Init {
     pub fn watching(&self) -> bool {
         self.inotify.is_some()
     }
+}
+
+/// `kill(-1, sig)`, or `sig` to each of our descendants.
+fn signal_all(sig: Signal, own_only: bool) {
+    if !own_only {
+        let _ = nix::sys::signal::kill(Pid::from_raw(-1), sig);
+        return;
+    }
+    for pid in descendants(nix::unistd::getpid().as_raw()) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+    }
+}
+
+/// Every process below `root`, from /proc's parent links.
+fn descendants(root: i32) -> Vec<i32> {
+    let mut parent_of: Vec<(i32, i32)> = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", pid)) else {
+                continue;
+            };
+            // The command name is in parentheses and may contain anything.
+            let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+                continue;
+            };
+            if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(
+            parent_of
+                .iter()
+                .filter(|&&(_, pp)| pp == p)
+                .map(|&(c, _)| c),
+        );
+        i += 1;
+    }
+    out.remove(0);
+    out
 }

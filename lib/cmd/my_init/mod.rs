@@ -18,6 +18,7 @@
 
 pub mod args;
 mod env;
+mod follow;
 mod init;
 mod pyword;
 mod services;
@@ -165,7 +166,8 @@ impl MyInit {
         };
         if self.opts.kill_all_on_exit {
             let t = alarm(self.settings.kill_all_processes_timeout);
-            if self.init.kill_all(t).is_err() {
+            let own_only = self.opts.unprivileged && nix::unistd::getpid().as_raw() != 1;
+            if self.init.kill_all(t, own_only).is_err() {
                 // The reference dies of an uncaught KeyboardInterrupt here.
                 return 130;
             }
@@ -181,7 +183,13 @@ impl MyInit {
     fn main_flow(&mut self) -> Flow {
         self.import_env(false, false)?;
         self.export_env(true)?;
-        if self.opts.enable_insecure_key {
+        if self.opts.enable_insecure_key
+            && self.opts.unprivileged
+            && !nix::unistd::geteuid().is_root()
+        {
+            self.init
+                .warn("Warning: not root: not installing the insecure SSH key");
+        } else if self.opts.enable_insecure_key {
             self.init.info("Installing insecure SSH key for user root");
             self.run_killable(INSECURE_KEY.as_bytes(), false)?;
         }
@@ -207,7 +215,10 @@ impl MyInit {
         let code;
         if self.opts.main_command.is_empty() {
             let pid = runit.ok_or(Unwind::Exit(1))?;
-            let w = self.init.wait_child(pid, None, true)?;
+            let w = match follow::wait(self, pid)? {
+                follow::Ended::Child(w) => w,
+                follow::Ended::Service(c) => return Err(Unwind::Exit(self.followed_exit(c))),
+            };
             *runit_exited = true;
             match w {
                 Waited::Status(w) => {
@@ -232,8 +243,14 @@ impl MyInit {
             self.init.info(&format!("Running {}...", shown.join(" ")));
             let name = cmd[0].as_bytes().to_vec();
             let pid = self.spawn(&cmd)?;
-            let w = match self.init.wait_child(pid, None, true) {
-                Ok(w) => w,
+            let w = match follow::wait(self, pid) {
+                Ok(follow::Ended::Child(w)) => w,
+                Ok(follow::Ended::Service(c)) => {
+                    let c = self.followed_exit(c);
+                    self.init
+                        .stop_child(&name, pid, self.kill_process_timeout())?;
+                    return Err(Unwind::Exit(c));
+                }
                 Err(e) => {
                     self.init
                         .stop_child(&name, pid, self.kill_process_timeout())?;
@@ -434,6 +451,17 @@ impl MyInit {
             return Err(Unwind::Exit(1));
         }
         Ok(())
+    }
+
+    /// Extra: the followed service exited for good; says so, gives the code.
+    fn followed_exit(&self, code: i32) -> i32 {
+        let name = self.opts.follow_service.clone().unwrap_or_default();
+        self.init.info(&format!(
+            "Service {} exited with status {}.",
+            name.to_string_lossy(),
+            code
+        ));
+        code
     }
 
     /// Extra: before the main command, wait until every service is up and

@@ -66,13 +66,19 @@ pub fn wait_for_services(m: &mut MyInit) -> Flow {
     let dir = Path::new(services::SERVICE_DIR);
     let t = m.settings.wait_for_services_timeout.max(0) as u64;
     let deadline = Instant::now() + Duration::from_secs(t);
-    for svc in services::list(dir) {
-        m.init.watch_dir(&svc.join("supervise"));
-    }
+    let mut watched: Vec<PathBuf> = Vec::new();
     loop {
         let mut waiting: Vec<PathBuf> = Vec::new();
         let mut recheck = false;
         for svc in services::list(dir) {
+            if !watched.contains(&svc) {
+                // Not watchable until runsv has made supervise/.
+                if m.init.watch_dir(&svc.join("supervise")) {
+                    watched.push(svc.clone());
+                } else {
+                    recheck = true;
+                }
+            }
             let (ok, has_check) = up(&svc);
             if !ok {
                 recheck |= has_check;
