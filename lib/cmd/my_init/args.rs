@@ -246,3 +246,27 @@ options:
         }
     }
 }
+
+#[cfg(test)]
+mod manual {
+    /// Every option the parser accepts, and every extra's variable, is in
+    /// the manual page.
+    #[test]
+    fn every_option_is_documented() {
+        let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/my_init.8"))
+            .unwrap_or_default()
+            .replace("\\-", "-");
+        for o in super::OPTIONS {
+            assert!(page.contains(o.long), "{} missing from my_init.8", o.long);
+        }
+        for v in [
+            super::ENV_SIGNAL_EXIT_CODE,
+            super::ENV_WAIT_FOR_SERVICES,
+            super::ENV_WAIT_TIMEOUT,
+            super::ENV_FOLLOW_SERVICE,
+            super::ENV_UNPRIVILEGED,
+        ] {
+            assert!(page.contains(v), "{} missing from my_init.8", v);
+        }
+    }
+}
