@@ -8,7 +8,10 @@
 #   - memory: PID 1's PSS (/proc/PID/smaps_rollup) once everything runs.
 # Twice: over Debian's runit (/usr/bin) and over ours (bind-mounted over
 # /usr/bin/runsvdir, runsv and sv inside the namespace). Prints medians and
-# the ratios reference/ours. Root only (namespaces, bind mounts).
+# the ratios reference/ours, and a baseline: runsvdir itself as PID 1 (the
+# namespace, the supervision tree and the kernel's teardown, which neither
+# my_init can go below); "own" ratios compare what each my_init adds to it.
+# Root only (namespaces, bind mounts).
 #
 #   scripts/bench-my_init.sh [--services N] [--runs R] [--bindir DIR]
 #
@@ -127,7 +130,7 @@ def one(argv, our_runit, n):
     shutil.rmtree(etc, ignore_errors=True)
     return boot, stop, pss
 
-def bench(label, argv, our_runit, counter):
+def bench(label, argv, our_runit, counter, baseline=None):
     results = []
     for _ in range(runs):
         counter[0] += 1
@@ -135,7 +138,10 @@ def bench(label, argv, our_runit, counter):
     boot = statistics.median(r[0] for r in results) * 1000
     stop = statistics.median(r[1] for r in results) * 1000
     pss = statistics.median(r[2] for r in results)
-    print("  %-10s boot %8.1f ms   stop %8.1f ms   PID 1 PSS %7d KiB" % (label, boot, stop, pss))
+    extra = ""
+    if baseline:
+        extra = "   (own: boot %+.1f ms, stop %+.1f ms)" % (boot - baseline[0], stop - baseline[1])
+    print("  %-10s boot %8.1f ms   stop %8.1f ms   PID 1 PSS %7d KiB%s" % (label, boot, stop, pss, extra))
     return boot, stop, pss
 
 counter = [0]
@@ -143,10 +149,16 @@ print("my_init: %d services, median of %d runs" % (nservices, runs))
 try:
     for runit_label, our_runit in [("Debian's runit", False), ("our runit", True)]:
         print("over %s:" % runit_label)
-        r = bench("reference", theirs, our_runit, counter)
-        o = bench("ours", ours, our_runit, counter)
+        b = bench("runsvdir", ["/usr/bin/runsvdir", "-P", "/etc/service"], our_runit, counter)
+        r = bench("reference", theirs, our_runit, counter, b)
+        o = bench("ours", ours, our_runit, counter, b)
         print("  ratio (reference/ours): boot %.1fx   stop %.1fx   memory %.1fx" %
               (r[0] / o[0], r[1] / o[1], r[2] / max(o[2], 1)))
+        def own(i):
+            if r[i] - b[i] <= 1 or o[i] - b[i] <= 1:
+                return "n/a (within noise of the baseline)"
+            return "%.1fx" % ((r[i] - b[i]) / (o[i] - b[i]))
+        print("  own ratio (over the runsvdir baseline): boot %s   stop %s" % (own(0), own(1)))
 finally:
     shutil.rmtree(top, ignore_errors=True)
 EOF
