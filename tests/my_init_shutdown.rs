@@ -454,3 +454,35 @@ fn orphans_are_reaped() {
     trace.sort();
     assert_eq!(trace, ["a got TERM", "a up", "spawned"]);
 }
+
+#[test]
+fn runsvdir_killed_by_a_signal() {
+    // WEXITSTATUS of a signalled runsvdir is 0: "Runit exited with status
+    // 0" and exit 0. Its runsv's live on, so the services are stopped by
+    // the usual shutdown, between the hooks.
+    let t = hooked_tree("my_init-runsvdir-killed");
+    t.service("a", &polite("a"));
+    let sc = Scenario::new(&[]).during(|r| {
+        r.wait_trace("a up");
+        let runsvdir = r
+            .processes()
+            .into_iter()
+            .find(|p| p.2 == "runsvdir")
+            .expect("runsvdir in the namespace");
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(runsvdir.0), Signal::SIGKILL);
+    });
+    let out = differential(&t, sc, "runsvdir_killed_by_a_signal");
+    assert_eq!(out.code, Some(0));
+    assert_eq!(
+        out.own_lines(),
+        [
+            RUNIT_BOOT[0],
+            RUNIT_BOOT[1],
+            "*** Runit exited with status 0",
+            "*** Running /etc/my_init.pre_shutdown.d/10-pre...",
+            "*** Running /etc/my_init.post_shutdown.d/10-post...",
+            "*** Killing all processes...",
+        ]
+    );
+    assert_eq!(out.trace_lines(), ["a up", "pre", "a got TERM", "post"]);
+}
