@@ -486,3 +486,66 @@ fn runsvdir_killed_by_a_signal() {
     );
     assert_eq!(out.trace_lines(), ["a up", "pre", "a got TERM", "post"]);
 }
+
+#[test]
+fn orphans_are_reaped_in_every_phase() {
+    // Orphans named orphan-PHASE (a copy of sleep) are left to PID 1 by a
+    // startup script, by the main command and by a pre-shutdown hook; each
+    // time, while the next step waits, the orphan must disappear entirely
+    // (a zombie keeps its name).
+    let t = Tree::new("my_init-orphans-phases");
+    for phase in ["boot", "main", "pre"] {
+        std::fs::copy("/bin/sleep", t.tmpl.join(format!("orphan-{phase}"))).expect("copy sleep");
+    }
+    let leave = |phase: &str| format!("(/etc/orphan-{phase} 0.05 &)");
+    let hold = |phase: &str| {
+        format!(
+            "echo {phase} holding >> /etc/trace; until [ -e /etc/go-{phase} ]; do sleep 0.02; done"
+        )
+    };
+    t.exe(
+        "my_init.d/10-leave",
+        &format!("#!/bin/sh\n{}\n", leave("boot")),
+    )
+    .exe(
+        "my_init.d/20-hold",
+        &format!("#!/bin/sh\n{}\n", hold("boot")),
+    )
+    .exe(
+        "my_init.pre_shutdown.d/10-leave",
+        &format!("#!/bin/sh\n{}\n", leave("pre")),
+    )
+    .exe(
+        "my_init.pre_shutdown.d/20-hold",
+        &format!("#!/bin/sh\n{}\n", hold("pre")),
+    )
+    .service("a", &polite("a"));
+    let main = format!("{}; {}", leave("main"), hold("main"));
+    let sc = Scenario::new(&["--", "sh", "-c", &main])
+        .unordered()
+        .during(|r| {
+            for phase in ["boot", "main", "pre"] {
+                r.wait_trace(&format!("{phase} holding"));
+                let name = format!("orphan-{phase}");
+                let gone = common::wait_until(std::time::Duration::from_secs(10), || {
+                    !r.processes().iter().any(|p| p.2 == name)
+                });
+                assert!(gone, "{name} not reaped: {:?}", r.processes());
+                std::fs::write(r.etc.join(format!("go-{phase}")), "").expect("go");
+            }
+        });
+    let out = differential(&t, sc, "orphans_are_reaped_in_every_phase");
+    assert_eq!(out.code, Some(0));
+    let mut trace = out.trace_lines();
+    trace.sort();
+    assert_eq!(
+        trace,
+        [
+            "a got TERM",
+            "a up",
+            "boot holding",
+            "main holding",
+            "pre holding"
+        ]
+    );
+}
