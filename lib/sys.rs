@@ -313,3 +313,16 @@ pub fn dup_above(fd: std::os::fd::BorrowedFd, min: RawFd) -> Result<std::os::fd:
     // SAFETY: `new` was just created by fcntl and is owned by nothing else.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
 }
+
+/// Bytes written to the pipe `fd` and not yet read (FIONREAD).
+pub fn pipe_unread(fd: std::os::fd::BorrowedFd) -> Result<usize, Errno> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points to
+    // a live local; the descriptor is borrowed, so it stays open meanwhile.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n as *mut libc::c_int) };
+    if r == -1 {
+        return Err(Errno::last());
+    }
+    Ok(n.max(0) as usize)
+}

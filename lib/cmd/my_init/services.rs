@@ -117,11 +117,58 @@ fn is_running(svc: &Path) -> bool {
     matches!(probe(svc), Probe::Record(s) if s.state == 1)
 }
 
-/// A log service that has not exited yet.
-fn log_busy(svc: &Path) -> bool {
-    let log = svc.join("log");
-    log.join("supervise").is_dir() && matches!(probe(&log), Probe::Record(s) if s.pid != 0)
+/// What is known of a log service's pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drain {
+    /// No log service running, or nothing left unread in its pipe.
+    Done,
+    /// Bytes still in the pipe.
+    Pending,
+    /// Its standard input cannot be looked at: wait for it to exit.
+    Unknown,
 }
+
+/// Whether the log service of `svc` has read everything written so far:
+/// its standard input, opened again through /proc, has no unread bytes
+/// (svlogd writes every complete line it has read when the kill-all's TERM
+/// comes). A process that keeps the pipe open (a service's stray child)
+/// then cannot hold the stop up.
+fn log_drain(svc: &Path) -> Drain {
+    let log = svc.join("log");
+    if !log.join("supervise").is_dir() {
+        return Drain::Done;
+    }
+    let pid = match probe(&log) {
+        Probe::Record(s) if s.pid > 1 => s.pid,
+        Probe::Record(_) | Probe::NotRunning => return Drain::Done,
+        Probe::Unreadable => return Drain::Unknown,
+    };
+    // Until runsv has taken the `x` (it may be in its one-second pause after
+    // a short run), it still holds the pipe and will close it: wait.
+    let stat = std::fs::read(log.join("supervise/stat")).unwrap_or_default();
+    if !stat.windows(9).any(|w| w == b"want exit") {
+        return Drain::Unknown;
+    }
+    let path = format!("/proc/{}/fd/0", pid);
+    let Ok(f) = fifo::open(&path, nix::fcntl::OFlag::O_RDONLY) else {
+        return Drain::Unknown;
+    };
+    use std::os::fd::AsFd;
+    if !fifo::is_fifo(&path).unwrap_or(false) {
+        return Drain::Unknown;
+    }
+    match crate::sys::pipe_unread(f.as_fd()) {
+        Ok(0) => Drain::Done,
+        Ok(_) => Drain::Pending,
+        Err(_) => Drain::Unknown,
+    }
+}
+
+/// How often a log with bytes left in its pipe is looked at again: reading
+/// announces itself through no file.
+const DRAIN_AGAIN: Duration = Duration::from_millis(5);
+/// How long runsv is still waited for once every log pipe is empty.
+const DRAIN_GRACE: Duration = Duration::from_millis(250);
 
 /// How long force-stop waits: sv's `-w` (a negative number reads as 0, and
 /// sv's first look after 0 comes after 420 ms).
@@ -173,17 +220,19 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
 
 /// The reference's `wait_for_runit_services`: until no service runs, each
 /// still running told again to stop (`k` once it has had `wait`). Here
-/// also, for at most `wait`, until every service's runsv has exited: each is
-/// sent `x` once its service is down (runit's runsvdir exits on TERM without
-/// signalling them), and
-/// runsv exits only once its service is down and its log service has read
-/// the pipe to the end. runsv's exit wakes us as SIGCHLD: runsvdir is gone
-/// by now, so its runsv processes are our children.
+/// also, for at most `wait`, until every log service has read all that was
+/// written to it: each runsv is sent `x` once its service is down (runit's
+/// runsvdir exits on TERM without signalling them); it then closes the log's
+/// pipe, the log reads to the end and exits, and so does runsv, which wakes
+/// us as SIGCHLD (runsvdir is gone by now, so runsv is our child). Once the
+/// pipes of all logs still running are empty, they are given DRAIN_GRACE
+/// to exit, no more: a stray child of a service may hold a pipe open.
 pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
     let drain_until = Instant::now() + wait;
     let mut told: Vec<(PathBuf, Instant, bool)> = Vec::new();
     let mut watched: Vec<PathBuf> = Vec::new();
     let mut exiting: Vec<PathBuf> = Vec::new();
+    let mut drained_since: Option<Instant> = None;
     loop {
         let services = list(dir);
         for svc in &services {
@@ -218,15 +267,41 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
                 }
             }
         }
-        let draining = now < drain_until
-            && services
-                .iter()
-                .any(|s| probe(s) != Probe::NotRunning || log_busy(s));
-        if running.is_empty() && !draining {
+        // Wait for every runsv to exit; but when all that is left has empty
+        // log pipes, only for DRAIN_GRACE more (a stray writer may hold one
+        // open for ever).
+        let mut left = false;
+        let mut pending = false;
+        if now < drain_until {
+            for s in &services {
+                if probe(s) == Probe::NotRunning {
+                    continue;
+                }
+                left = true;
+                match log_drain(s) {
+                    Drain::Done => {}
+                    Drain::Pending | Drain::Unknown => pending = true,
+                }
+            }
+        }
+        if left && !pending {
+            let since = *drained_since.get_or_insert(now);
+            if now >= since + DRAIN_GRACE {
+                left = false;
+            } else {
+                at(since + DRAIN_GRACE);
+            }
+        } else {
+            drained_since = None;
+        }
+        if running.is_empty() && !left {
             return Ok(());
         }
-        if draining {
+        if left {
             at(drain_until);
+        }
+        if pending {
+            at(Instant::now() + DRAIN_AGAIN);
         }
         if !init.watching() {
             // No inotify: look again every 100 ms, as the reference does.
