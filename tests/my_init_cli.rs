@@ -431,3 +431,29 @@ fn commands_are_found_like_os_spawnvp() {
     assert_eq!(out.code, Some(0));
     assert_eq!(out.own_lines()[1], "*** sh exited with status 0.");
 }
+
+#[test]
+fn enable_insecure_key_with_the_installer_present() {
+    // /usr/sbin is a tmpfs in the namespace holding only the installer.
+    let t = small_tree("my_init-insecure-key-present");
+    t.exe("installer", "#!/bin/sh\necho installer $# >> /etc/trace\n");
+    let setup = "mount -t tmpfs none /usr/sbin && cp /etc/installer /usr/sbin/enable_insecure_key";
+    let sc = Scenario::new(&["--enable-ins", "--skip-runit", "true"]).setup(setup);
+    let out = differential(&t, sc, "enable_insecure_key_with_the_installer_present");
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.trace_lines(), ["installer 0", "startup"]);
+    assert_eq!(
+        out.own_lines()[0],
+        "*** Installing insecure SSH key for user root"
+    );
+    let t = small_tree("my_init-insecure-key-fails");
+    t.exe("installer", "#!/bin/sh\nexit 9\n");
+    let sc = Scenario::new(&["--enable-insecure-key", "--skip-runit", "true"]).setup(setup);
+    let out = differential(&t, sc, "installer fails");
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.trace(), "");
+    assert_eq!(
+        out.own_lines()[1],
+        "*** /usr/sbin/enable_insecure_key failed with status 9"
+    );
+}

@@ -23,7 +23,8 @@
 //! the test's own assertions, which always run.
 //!
 //! Set `MY_INIT_UNDER_TEST=reference` to run the reference in ours' place
-//! (to check the harness itself), or to a path to test another binary.
+//! (to check the harness itself), or to a path to test another binary; set
+//! `MY_INIT_TESTS_OUR_RUNIT=1` to run every scenario over our runit.
 #![allow(dead_code)]
 
 use crate::common::{self, wait_until, Proc, TestDir};
@@ -186,6 +187,9 @@ pub struct Scenario<'a> {
     /// Run over our runsvdir, runsv and sv, bind-mounted over Debian's in
     /// the namespace (both my_inits start /usr/bin/runsvdir).
     pub our_runit: bool,
+    /// Shell commands run as root in the namespace before my_init starts
+    /// (after /etc is mounted), e.g. to mount a tmpfs over a system path.
+    pub setup: String,
 }
 
 impl<'a> Scenario<'a> {
@@ -196,8 +200,14 @@ impl<'a> Scenario<'a> {
             during: Box::new(|_| {}),
             unordered: false,
             ignore: Vec::new(),
-            our_runit: false,
+            our_runit: std::env::var_os("MY_INIT_TESTS_OUR_RUNIT").is_some_and(|v| v == "1"),
+            setup: String::new(),
         }
+    }
+
+    pub fn setup(mut self, shell: &str) -> Scenario<'a> {
+        self.setup = shell.to_string();
+        self
     }
 
     pub fn over_our_runit(mut self) -> Scenario<'a> {
@@ -543,8 +553,9 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
             "-c",
         ])
         .arg(format!(
-            "mount --bind \"$1\" /etc{} && cd / && umask 022 && shift && exec /usr/bin/env -i \"$@\"",
-            runit_mounts(sc.our_runit)
+            "mount --bind \"$1\" /etc{} && {{ {}; }} && cd / && umask 022 && shift && exec /usr/bin/env -i \"$@\"",
+            runit_mounts(sc.our_runit),
+            if sc.setup.is_empty() { ":" } else { &sc.setup }
         ))
         .arg("sh")
         .arg(&etc);
