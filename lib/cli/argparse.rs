@@ -102,6 +102,10 @@ impl Spec {
         }
     }
 
+    fn visible(&self, action: usize) -> bool {
+        action == HELP || self.options[action - 1].help.is_some()
+    }
+
     fn takes_value(&self, action: usize) -> bool {
         action != HELP && self.options[action - 1].value
     }
@@ -124,7 +128,18 @@ impl Spec {
         }
         let tuples = self.option_tuples(arg);
         if tuples.len() > 1 {
-            let names: Vec<&str> = tuples.iter().map(|t| t.string.as_str()).collect();
+            // Hidden options are named only when the visible ones alone are
+            // not ambiguous: the message stays the one without them.
+            let visible: Vec<&str> = tuples
+                .iter()
+                .filter(|t| t.action.is_some_and(|a| self.visible(a)))
+                .map(|t| t.string.as_str())
+                .collect();
+            let names: Vec<&str> = if visible.len() > 1 {
+                visible
+            } else {
+                tuples.iter().map(|t| t.string.as_str()).collect()
+            };
             return Err(format!(
                 "ambiguous option: {} could match {}",
                 py_str(arg),
