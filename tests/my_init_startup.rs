@@ -208,11 +208,18 @@ fn children_start_with_default_signal_dispositions() {
         let given = theirs.inherited_sigign;
         let pipe_xfsz = given | 1 << 12 | 1 << 24;
         let and_term_int = pipe_xfsz | 1 << 14 | 1 << 1;
+        let mut trace = theirs.trace_lines();
+        if sc.our_runit {
+            // Our runsv starts services with SIGPIPE at its default.
+            trace.retain(|l| !l.starts_with("service "));
+        } else {
+            assert_eq!(trace[1], format!("service {pipe_xfsz:016x}"));
+            trace.remove(1);
+        }
         assert_eq!(
-            theirs.trace_lines(),
+            trace,
             [
                 format!("script {pipe_xfsz:016x}"),
-                format!("service {pipe_xfsz:016x}"),
                 format!("pre {and_term_int:016x}"),
                 format!("post {and_term_int:016x}"),
             ]
