@@ -97,3 +97,87 @@ fn wait_for_services_before_the_main_command() {
         out.stderr
     );
 }
+
+/// A job service that marks itself once-only, runs and exits with `exit`;
+/// its finish script records the exit for my_init.
+fn job_tree(name: &str, exit: &str) -> Tree {
+    let t = Tree::new(name);
+    t.service(
+        "job",
+        &format!("#!/bin/sh\nsv o /etc/service/job >/dev/null\nuntil [ -e /etc/go ]; do sleep 0.02; done\necho job ran >> /etc/trace\n{exit}\n"),
+    )
+    .exe(
+        "service/job/finish",
+        "#!/bin/sh\necho \"$1 $2\" > exitcode\n",
+    )
+    .service(
+        "other",
+        "#!/bin/sh\nexec 2>/dev/null\ntrap 'echo other got TERM >> /etc/trace; kill $!; exit 0' TERM\necho other up >> /etc/trace\nsleep 1000 &\nwait $!\n",
+    )
+    .exe("my_init.pre_shutdown.d/10-pre", "#!/bin/sh\necho pre >> /etc/trace\n");
+    t
+}
+
+#[test]
+fn follow_service_ends_the_container_with_its_code() {
+    for (exit, code, how) in [
+        ("exit 3", 3, "flag"),
+        ("kill -TERM $$", 143, "env"),
+        ("exit 0", 0, "flag"),
+    ] {
+        let t = job_tree("my_init-extra-follow", exit);
+        let sc = if how == "flag" {
+            Scenario::new(&["--follow-service", "job"])
+        } else {
+            Scenario::new(&[]).env("MY_INIT_FOLLOW_SERVICE", "job")
+        };
+        let sc = sc.during(|r| {
+            r.wait_trace("other up");
+            std::fs::write(r.etc.join("go"), "").expect("go");
+        });
+        let out = run_one(&t, &Which::Ours, &sc);
+        assert_eq!(out.code, Some(code), "{exit}: {}", out.stderr);
+        assert_eq!(
+            out.trace_lines(),
+            ["other up", "job ran", "pre", "other got TERM"],
+            "{exit}"
+        );
+    }
+}
+
+#[test]
+fn unprivileged_container() {
+    // my_init as nobody (through our setuser, so that it is still PID 1):
+    // the environment files cannot be written. The reference dies there;
+    // ours does too, unless --unprivileged makes it a warning.
+    let t = Tree::new("my_init-extra-unprivileged");
+    t.env_var("GREETING", "hi").mkdir("service").exe(
+        "my_init.d/10",
+        "#!/bin/sh\necho startup $(id -u) >> /etc/trace\n",
+    );
+    let as_nobody = |args: &[&str]| -> Vec<std::path::PathBuf> {
+        let mut v = vec![
+            std::path::PathBuf::from(env!("CARGO_BIN_EXE_setuser")),
+            "nobody".into(),
+        ];
+        v.extend(ours_argv());
+        v.extend(args.iter().map(std::path::PathBuf::from));
+        v
+    };
+    let main = ["--", "sh", "-c", "echo main $GREETING >> /etc/trace"];
+    let mut args = vec!["--unprivileged", "--skip-runit"];
+    args.extend(main);
+    let out = run_one(&t, &Which::Reference(as_nobody(&args)), &Scenario::new(&[]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.trace_lines(), ["startup 65534", "main hi"]);
+    assert!(
+        out.stderr.contains("container_environment"),
+        "{}",
+        out.stderr
+    );
+    let mut args = vec!["--skip-runit"];
+    args.extend(main);
+    let out = run_one(&t, &Which::Reference(as_nobody(&args)), &Scenario::new(&[]));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(out.trace(), "");
+}
