@@ -17,13 +17,14 @@ use crate::cli::argparse::py_str;
 use crate::proc::raw_status;
 use crate::sig::Signals;
 use nix::errno::Errno;
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::os::fd::AsFd;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// The reference's exceptions.
@@ -60,6 +61,15 @@ pub struct Init {
     /// Whether any child at all remains (ECHILD seen last time: false).
     pub children_left: bool,
     inotify: Option<Inotify>,
+    watches: Vec<(WatchDescriptor, PathBuf)>,
+    changes: Changes,
+}
+
+/// See [`Init::take_changes`].
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub dirs: Vec<PathBuf>,
+    pub everything: bool,
 }
 
 impl Init {
@@ -74,6 +84,8 @@ impl Init {
             statuses: HashMap::new(),
             children_left: true,
             inotify: None,
+            watches: Vec::new(),
+            changes: Changes::default(),
         })
     }
 
@@ -135,6 +147,9 @@ impl Init {
                 self.armed = false;
                 self.pending = true;
             }
+            if s == Signal::SIGCHLD {
+                self.changes.everything = true;
+            }
         }
         if interruptible {
             self.checkpoint()
@@ -170,11 +185,32 @@ impl Init {
         };
         if ready.get(1).copied().unwrap_or(false) {
             if let Some(i) = &self.inotify {
-                let _ = i.read_events();
+                match i.read_events() {
+                    Ok(events) => {
+                        for e in events {
+                            if e.mask.contains(AddWatchFlags::IN_Q_OVERFLOW) {
+                                self.changes.everything = true;
+                            } else if e.name.as_deref().is_none_or(|n| n == "status") {
+                                if let Some((_, dir)) =
+                                    self.watches.iter().find(|(wd, _)| *wd == e.wd)
+                                {
+                                    self.changes.dirs.push(dir.clone());
+                                }
+                            }
+                        }
+                    }
+                    Err(_) => self.changes.everything = true,
+                }
             }
         }
         self.reap();
         self.take_signals(interruptible)
+    }
+
+    /// What changed since the last call: the watched directories whose
+    /// `status` was replaced, or everything (a child exited, events lost).
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// The status of our child `pid` if it has been reaped (None: not yet).
@@ -273,16 +309,23 @@ impl Init {
         if self.inotify.is_none() {
             self.inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok();
         }
-        match &self.inotify {
-            Some(i) => i
-                .add_watch(
-                    dir,
-                    AddWatchFlags::IN_MOVED_TO
-                        | AddWatchFlags::IN_CLOSE_WRITE
-                        | AddWatchFlags::IN_CREATE,
-                )
-                .is_ok(),
-            None => false,
+        let added = match &self.inotify {
+            Some(i) => i.add_watch(
+                dir,
+                AddWatchFlags::IN_MOVED_TO
+                    | AddWatchFlags::IN_CLOSE_WRITE
+                    | AddWatchFlags::IN_CREATE,
+            ),
+            None => return false,
+        };
+        match added {
+            Ok(wd) => {
+                if !self.watches.iter().any(|(w, _)| *w == wd) {
+                    self.watches.push((wd, dir.to_path_buf()));
+                }
+                true
+            }
+            Err(_) => false,
         }
     }
 

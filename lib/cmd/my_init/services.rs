@@ -194,8 +194,15 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
             pending.push(svc);
         }
     }
+    let mut first = true;
     loop {
+        let changes = init.take_changes();
+        let look_all = std::mem::take(&mut first) || changes.everything || !init.watching();
         pending.retain(|s| {
+            // Only a service whose status was replaced can have changed.
+            if !look_all && !changes.dirs.contains(&s.join("supervise")) {
+                return true;
+            }
             let down = is_down(s);
             if down {
                 // runsvdir has been told to exit already: runsv may exit
