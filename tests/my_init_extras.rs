@@ -104,7 +104,7 @@ fn job_tree(name: &str, exit: &str) -> Tree {
     let t = Tree::new(name);
     t.service(
         "job",
-        &format!("#!/bin/sh\nsv o /etc/service/job >/dev/null\nuntil [ -e /etc/go ]; do sleep 0.02; done\necho job ran >> /etc/trace\n{exit}\n"),
+        &format!("#!/bin/sh\nsv o /etc/service/job >/dev/null\nuntil sv status /etc/service/job | grep -q 'want down'; do sleep 0.02; done\nuntil [ -e /etc/go ]; do sleep 0.02; done\necho job ran >> /etc/trace\n{exit}\n"),
     )
     .exe(
         "service/job/finish",

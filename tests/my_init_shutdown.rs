@@ -549,3 +549,33 @@ fn orphans_are_reaped_in_every_phase() {
         ]
     );
 }
+
+#[test]
+fn kill_all_reaps_a_crowd() {
+    // 150 daemons left behind exit one after another over ~0.5 s after the
+    // kill-all's TERM: PID 1 must notice every exit (a SIGCHLD read but not
+    // followed by a reap would leave it waiting for the timeout).
+    let t = Tree::new("my_init-kill-all-crowd");
+    t.exe(
+        "daemon",
+        "#!/bin/sh\nexec 2>/dev/null\ntrap \"sleep 0.$1; exit 0\" TERM\nwhile :; do sleep 1; done\n",
+    );
+    let mut crowd = String::from("#!/bin/sh\n");
+    for i in 0..150 {
+        crowd.push_str(&format!("setsid /etc/daemon {:03} &\n", (i * 37) % 500));
+    }
+    crowd.push_str("sleep 0.5\n");
+    t.exe("crowd", &crowd);
+    let main = "/etc/crowd";
+    let sc = Scenario::new(&["--skip-runit", main]);
+    let out = differential(&t, sc, "kill_all_reaps_a_crowd");
+    assert_eq!(out.code, Some(0));
+    assert_eq!(
+        out.own_lines(),
+        [
+            "*** Running /etc/crowd...",
+            "*** /etc/crowd exited with status 0.",
+            "*** Killing all processes...",
+        ]
+    );
+}
