@@ -3,7 +3,9 @@
 //!
 //! "For good" is runsv's view: the record says down (pid 0, state down) and
 //! wanted down (after `sv once`, or `sv down` from its `finish`), or its runsv
-//! is gone, after the service was seen running. runit's status record keeps
+//! is gone, after the service was seen running. A run too short to be seen
+//! counts when the record was written since my_init started and the service
+//! has no `down` file (without one, runsv starts it wanted up). runit's status record keeps
 //! no exit code; runsv hands it to `./finish` only. So the code my_init exits
 //! with is read from the file `exitcode` in the service directory, which the
 //! service's `finish` writes from its arguments (`echo "$1 $2" > exitcode`):
@@ -34,6 +36,7 @@ pub fn wait(m: &mut MyInit, pid: Pid) -> Result<Ended, Unwind> {
         .follow_service
         .as_ref()
         .map(|n| Path::new(services::SERVICE_DIR).join(n));
+    let started = crate::tai::Tai64n::now();
     let mut seen_running = false;
     let mut watched = false;
     loop {
@@ -47,7 +50,11 @@ pub fn wait(m: &mut MyInit, pid: Pid) -> Result<Ended, Unwind> {
             }
             match services::probe(s) {
                 Probe::Record(r) if r.pid != 0 => seen_running = true,
-                Probe::Record(r) if seen_running && r.state == 0 && r.want == b'd' => {
+                Probe::Record(r)
+                    if r.state == 0
+                        && r.want == b'd'
+                        && (seen_running || (r.time.secs >= started.secs && !has_down_file(s))) =>
+                {
                     return Ok(Ended::Service(exit_code(s)));
                 }
                 Probe::NotRunning if seen_running => return Ok(Ended::Service(exit_code(s))),
@@ -60,6 +67,11 @@ pub fn wait(m: &mut MyInit, pid: Pid) -> Result<Ended, Unwind> {
             .then(|| std::time::Instant::now() + std::time::Duration::from_millis(100));
         m.init.wait_event(next, true)?;
     }
+}
+
+/// A service with a `down` file is down and wanted down before it ever ran.
+fn has_down_file(svc: &Path) -> bool {
+    svc.join("down").exists()
 }
 
 /// The code from the service's `exitcode` file (see the module comment).
