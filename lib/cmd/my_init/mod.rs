@@ -237,7 +237,7 @@ impl MyInit {
                 .iter()
                 .map(|a| crate::cli::argparse::py_str(a.as_bytes()))
                 .collect();
-            if self.opts.wait_for_services {
+            if self.opts.wait_for_services && runit.is_some() {
                 self.wait_for_services()?;
             }
             self.init.info(&format!("Running {}...", shown.join(" ")));
