@@ -317,3 +317,35 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
         init.wait_event(next, true)?;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_as_the_shell_globs_them() {
+        let dir = std::env::temp_dir().join(format!("my_init_svc_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for n in ["b", "a", ".hidden", "A"] {
+            std::fs::create_dir_all(dir.join(n)).unwrap();
+        }
+        let names: Vec<String> = list(&dir)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["A", "a", "b"]);
+        // No runsv: not running, and nothing to send to.
+        assert_eq!(probe(&dir.join("a")), Probe::NotRunning);
+        assert!(!control(&dir.join("a"), b'd'));
+        assert!(is_down(&dir.join("a")) && !is_running(&dir.join("a")));
+        assert_eq!(log_drain(&dir.join("a")), Drain::Done);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn force_stop_waits_like_sv_w() {
+        assert_eq!(force_stop_wait(30), Duration::from_secs(30));
+        assert_eq!(force_stop_wait(0), Duration::from_millis(420));
+        assert_eq!(force_stop_wait(-5), Duration::from_millis(420));
+    }
+}

@@ -107,3 +107,38 @@ pub fn wait_for_services(m: &mut MyInit) -> Flow {
         m.init.wait_event(Some(next), true)?;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_like_os_path_join() {
+        assert_eq!(join(b"/etc/my_init.d", b"a"), b"/etc/my_init.d/a");
+        assert_eq!(join(b"/etc/my_init.d/", b"a"), b"/etc/my_init.d/a");
+        assert_eq!(join(b"", b"a"), b"a");
+    }
+
+    #[test]
+    fn executable_regular_files_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("my_init_exe_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::set_permissions(dir.join("sub"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for (name, mode) in [("x", 0o755), ("plain", 0o644)] {
+            std::fs::write(dir.join(name), "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(mode))
+                .unwrap();
+        }
+        std::os::unix::fs::symlink(dir.join("x"), dir.join("link")).unwrap();
+        let p = |n: &str| dir.join(n).into_os_string().into_vec();
+        use std::os::unix::ffi::OsStringExt;
+        assert!(is_exe(&p("x")) && is_exe(&p("link")));
+        assert!(!is_exe(&p("sub")) && !is_exe(&p("missing")));
+        if !nix::unistd::getuid().is_root() {
+            assert!(!is_exe(&p("plain")));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
