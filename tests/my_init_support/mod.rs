@@ -136,6 +136,18 @@ impl Tree {
         let root = self.dir.join(format!("run{n}-{label}"));
         fs::create_dir_all(&root).expect("mkdir run");
         let etc = root.join("etc");
+        // runit's runsvdir does not trust a service directory modified in
+        // the current second and looks again a second later: date it back,
+        // so that a run does not begin with that second.
+        let service = self.tmpl.join("service");
+        if service.is_dir() {
+            let past = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64 - 10)
+                .unwrap_or(0);
+            let tv = nix::sys::time::TimeVal::new(past, 0);
+            let _ = nix::sys::stat::utimes(&service, &tv, &tv);
+        }
         let ok = Command::new("cp")
             .arg("-a")
             .arg(&self.tmpl)
