@@ -238,3 +238,67 @@ fn values_that_are_not_utf8() {
         );
     }
 }
+
+#[test]
+fn json_and_shell_encoding_corners() {
+    // Control characters, DEL, astral characters (surrogate pairs in JSON),
+    // line and paragraph separators, backslashes; names with a leading
+    // digit, a space, Unicode letters and digits, punctuation.
+    let t = Tree::new("my_init-env-corners");
+    t.env_var("CTRL", "a\u{1}b\u{1f}c\u{7f}d\re")
+        .env_var("ASTRAL", "\u{1F600} \u{10FFFF}")
+        .env_var("SEPS", "\u{2028}\u{2029}\u{85}\u{a0}")
+        .env_var("BACKSLASH", "\\ \\\\ \\n \"")
+        .env_var("1LEADING", "digit")
+        .env_var("A B", "space")
+        .env_var("X\u{661}\u{3b1}", "unicode digit and letter")
+        .env_var("P+Q@R", "punct")
+        .env_var("ONLY_QUOTE", "'")
+        .env_var("PCT", "100%")
+        .env_var("TILDE", "~user")
+        .env_var("HASH", "#x")
+        .env_var("STAR", "*")
+        .env_var("EXCL", "!x")
+        .env_var("CARET", "^x")
+        .env_var("CRLF", "x\r\n")
+        .env_var("CR", "y\r");
+    let out = differential(
+        &t,
+        Scenario::new(&[
+            "--skip-runit",
+            "--",
+            "sh",
+            "-c",
+            "cat /proc/$$/environ > /etc/dump-main",
+        ]),
+        "json_and_shell_encoding_corners",
+    );
+    assert_eq!(out.code, Some(0));
+    let json = out.read_str("container_environment.json");
+    for piece in [
+        // DEL is escaped; a CR reads as a newline (Python's text mode).
+        "\"CTRL\": \"a\\u0001b\\u001fc\\u007fd\\ne\"",
+        "\"ASTRAL\": \"\\ud83d\\ude00 \\udbff\\udfff\"",
+        "\"SEPS\": \"\\u2028\\u2029\\u0085\\u00a0\"",
+        "\"BACKSLASH\": \"\\\\ \\\\\\\\ \\\\n \\\"\"",
+        "\"X\\u0661\\u03b1\": ",
+    ] {
+        assert!(json.contains(piece), "{piece} not in {json}");
+    }
+    let sh = out.read_str("container_environment.sh");
+    for line in [
+        "export 1LEADING=digit\n",
+        "export A_B=space\n",
+        "export X\u{661}\u{3b1}='unicode digit and letter'\n",
+        "export P_Q_R=punct\n",
+        "export ONLY_QUOTE=''\"'\"''\n",
+        "export PCT=100%\n",
+        "export TILDE='~user'\n",
+        "export HASH='#x'\n",
+        // CR LF and a lone CR read as one newline, which is stripped.
+        "export CRLF=x\n",
+        "export CR=y\n",
+    ] {
+        assert!(sh.contains(line), "{line:?} not in:\n{sh}");
+    }
+}
