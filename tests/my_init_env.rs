@@ -302,3 +302,23 @@ fn json_and_shell_encoding_corners() {
         assert!(sh.contains(line), "{line:?} not in:\n{sh}");
     }
 }
+
+#[test]
+fn a_name_with_an_equals_sign() {
+    // The reference dies on it (ValueError: illegal environment variable
+    // name) before anything runs; ours leaves that one name out.
+    let t = Tree::new("my_init-env-equals");
+    t.env_var("A=B", "v").env_var("OK", "fine");
+    let sc = Scenario::new(&["--skip-runit", "--", "sh", "-c", &format!("{DUMP}main")]);
+    let out = run_one(&t, &Which::Ours, &sc);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let main = out.dump("main");
+    assert!(main.contains(&"OK=fine".to_string()), "{main:?}");
+    assert!(!main.iter().any(|v| v.starts_with("A=")), "{main:?}");
+    if let Some(reference) = phusion_support::reference("my_init", "a_name_with_an_equals_sign") {
+        let theirs = run_one(&t, &Which::Reference(reference), &sc);
+        assert_eq!(theirs.code, Some(1));
+        assert!(theirs.stderr.contains("illegal environment variable name"));
+        assert!(!theirs.exists("dump-main"));
+    }
+}
