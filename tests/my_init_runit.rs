@@ -194,3 +194,32 @@ fn left_at_post(out: &Outcome) -> Vec<String> {
     v.sort();
     v
 }
+
+#[test]
+fn no_service_directory_and_linked_services() {
+    // No /etc/service at all: runsvdir complains (its own words) and the
+    // shutdown has nothing to stop.
+    let t = hooked_tree("my_init-no-service-dir");
+    let sc = Scenario::new(&["--", "sh", "-c", "echo main >> /etc/trace"])
+        .ignore("runsvdir /etc/service: warning:");
+    let out = differential(&t, sc, "no service directory");
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.trace_lines(), ["main", "pre", "post"]);
+    // Services linked in from /etc/sv (as images often do), one of them down.
+    let t = hooked_tree("my_init-linked-services");
+    t.exe("sv/a/run", &polite("a"))
+        .exe("sv/b/run", &polite("b"))
+        .file("sv/b/down", "")
+        .mkdir("service");
+    for s in ["a", "b"] {
+        std::os::unix::fs::symlink(format!("/etc/sv/{s}"), t.tmpl.join("service").join(s))
+            .expect("symlink");
+    }
+    let sc = Scenario::new(&[]).during(|r| {
+        r.wait_trace("a up");
+        r.signal(Signal::SIGTERM);
+    });
+    let out = differential(&t, sc, "linked services");
+    assert_eq!(out.code, Some(2));
+    assert_eq!(out.trace_lines(), ["a up", "pre", "a got TERM", "post"]);
+}
