@@ -228,7 +228,7 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
 /// The reference's `wait_for_runit_services`: until no service runs, each
 /// still running told again to stop (`k` once it has had `wait`). Here
 /// also, for at most `wait`, until every log service has read all that was
-/// written to it: each runsv is sent `x` once its service is down (runit's
+/// written to it (services without one are not waited for): each runsv is sent `x` once its service is down (runit's
 /// runsvdir exits on TERM without signalling them); it then closes the log's
 /// pipe, the log reads to the end and exits, and so does runsv, which wakes
 /// us as SIGCHLD (runsvdir is gone by now, so runsv is our child). Once the
@@ -281,7 +281,9 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
         let mut pending = false;
         if now < drain_until {
             for s in &services {
-                if probe(s) == Probe::NotRunning {
+                // Without a log service there is nothing to drain: that
+                // runsv is left to the kill-all, as in the reference.
+                if !s.join("log/supervise").is_dir() || probe(s) == Probe::NotRunning {
                     continue;
                 }
                 left = true;
