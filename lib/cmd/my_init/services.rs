@@ -174,7 +174,7 @@ const DRAIN_GRACE: Duration = Duration::from_millis(250);
 /// sv's first look after 0 comes after 420 ms).
 pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
     if kill_process_timeout > 0 {
-        Duration::from_secs(kill_process_timeout as u64)
+        Duration::from_secs(kill_process_timeout.min(u32::MAX as i64) as u64)
     } else {
         Duration::from_millis(420)
     }
@@ -349,5 +349,7 @@ mod tests {
         assert_eq!(force_stop_wait(30), Duration::from_secs(30));
         assert_eq!(force_stop_wait(0), Duration::from_millis(420));
         assert_eq!(force_stop_wait(-5), Duration::from_millis(420));
+        // Far in the future, but no overflow of an Instant.
+        let _ = Instant::now() + force_stop_wait(i64::MAX);
     }
 }

@@ -64,7 +64,10 @@ fn run_check(svc: &Path) -> bool {
 
 pub fn wait_for_services(m: &mut MyInit) -> Flow {
     let dir = Path::new(services::SERVICE_DIR);
-    let t = m.settings.wait_for_services_timeout.max(0) as u64;
+    let t = m
+        .settings
+        .wait_for_services_timeout
+        .clamp(0, u32::MAX as i64) as u64;
     let deadline = Instant::now() + Duration::from_secs(t);
     let mut watched: Vec<PathBuf> = Vec::new();
     loop {
