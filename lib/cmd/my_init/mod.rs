@@ -14,7 +14,12 @@
 //! after a first TERM also TERM and INT, ignored); a pid already reaped is
 //! never signalled; where the reference crashes with a traceback (a variable
 //! that is not UTF-8, a timeout that is not an integer) ours passes the bytes
-//! through or says why in one line and exits 1.
+//! through or says why in one line and exits 1; a TERM during the final
+//! kill-all (the reference's uncaught KeyboardInterrupt) exits 130 without
+//! the traceback; when not PID 1, my_init is its descendants' subreaper.
+//! Python's own additions are not reproduced: LC_CTYPE=C.UTF-8 in the
+//! environment under the C locale (PEP 538), help wrapped to the terminal's
+//! width (ours: always 80 columns).
 
 pub mod args;
 mod env;

@@ -16,17 +16,31 @@
 //!
 //! The conditions are sv's: a service is down when runsv is not running or
 //! its record says pid 0 and state down (and, here, want down: see
-//! [`is_down`]); it "runs" (an `sv status` line
-//! starting with `run:`) when runsv is running and the state byte is 1.
+//! [`is_down`]); it "runs" (an `sv status` line starting with `run:`) when
+//! runsv is running and the state byte is 1.
 //!
-//! Beyond the reference, every runsv is also told to exit (`x`, after the
-//! `d`, once runsvdir has been sent its TERM, so that it cannot start runsv
-//! again), and the wait for the services waits (up to the same timeout)
-//! until each has exited:
-//! runsv stops a log service
-//! only after closing its pipe, the log exits after reading it to the end,
-//! and runsv exits after its log, so no line is lost to the kill-all that
-//! follows.
+//! Beyond the reference:
+//! - runsvdir is sent its TERM as the stop begins (runit's runsvdir exits
+//!   at once on TERM and leaves its runsv processes alone; its "Shutting
+//!   down" line and wait stay where the reference has them), so that it
+//!   cannot start a runsv again;
+//! - each runsv is sent `x` once its service is down (not sooner: `x` to a
+//!   running service is a second TERM), and services with a log service are
+//!   waited for (up to the same timeout) until runsv has exited: runsv
+//!   closes the log's pipe, the log reads it to the end and exits, then
+//!   runsv does, so no line is lost to the kill-all. A log whose pipe is
+//!   empty (FIONREAD on its stdin, reopened through /proc) once runsv has
+//!   taken the `x` gets 250 ms more, no longer: a stray child of the service
+//!   may hold the pipe open for ever. Emptiness announces itself through no
+//!   file, so a log with bytes left is looked at every 5 ms;
+//! - only services whose `status` was replaced are looked at again.
+//!
+//! Measured with scripts/bench-my_init.sh (12 services, loaded 2-core
+//! machine, medians of 5): over our runit, SIGTERM to exit 68 ms for ours
+//! against 224 ms for the reference (own share over a bare runsvdir: 35 ms
+//! against 191 ms). Over Debian's runit both take about 1.1 s there: its
+//! runsv sleeps one second after a service that ran less than a second,
+//! with its signals blocked.
 
 use super::init::{Flow, Init};
 use crate::fifo;
