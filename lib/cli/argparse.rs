@@ -193,7 +193,7 @@ impl Spec {
         out
     }
 
-    /// Parses `args` (without argv[0]); `prog` is argv[0]'s basename.
+    /// Parses `args` (without `argv[0]`); `prog` is the basename of `argv[0]`.
     pub fn parse(&self, prog: &[u8], args: &[OsString]) -> Parsed {
         match self.parse_inner(prog, args) {
             Ok(p) => p,

@@ -107,7 +107,7 @@ pub enum Command {
     Error(Vec<u8>),
 }
 
-/// Parses the command line (without argv[0]); `prog` is argv[0]'s basename.
+/// Parses the command line (without `argv[0]`); `prog` is the basename of `argv[0]`.
 pub fn parse(prog: &[u8], args: &[OsString], env: &dyn Fn(&str) -> Option<OsString>) -> Command {
     let (options, positionals) = match SPEC.parse(prog, args) {
         Parsed::Args {

@@ -2,7 +2,7 @@
 //! script in shared/reference/phusion/), compiled.
 //!
 //! The program follows the reference's structure step for step, its Python
-//! exceptions made explicit ([`Unwind`]): `main_flow` is its `main()`, with
+//! exceptions made explicit (`Unwind`): `main_flow` is its `main()`, with
 //! the `try/finally` that shuts runit down, and [`main`] is its top level,
 //! whose `finally` kills every process. The `*** ` lines, their order and
 //! levels, and the exit codes are the reference's.
