@@ -326,3 +326,17 @@ pub fn pipe_unread(fd: std::os::fd::BorrowedFd) -> Result<usize, Errno> {
     }
     Ok(n.max(0) as usize)
 }
+
+/// The terminal width of descriptor `fd` (TIOCGWINSZ), if it is a terminal.
+pub fn terminal_columns(fd: RawFd) -> Option<usize> {
+    let mut ws: libc::winsize = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize through the pointer, which points
+    // to a live local; a descriptor that is not a terminal only fails.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) };
+    (r == 0).then_some(ws.ws_col as usize)
+}

@@ -12,9 +12,10 @@
 //!   option are "unrecognized arguments"; the first `--` of the run is dropped;
 //! - `-h` prints help at once when reached, even if errors would follow.
 //!
-//! Help is formatted for argparse's default width (80 columns: COLUMNS and
-//! the terminal size are not consulted). Options without help text are
-//! accepted but hidden from usage and help (argparse's SUPPRESS).
+//! Usage and help are wrapped as argparse wraps them for its width (COLUMNS,
+//! else the terminal on standard output, else 80; checked against CPython
+//! 3.11 from 1 to 200 columns). Options without help text are accepted but
+//! hidden from usage and help (argparse's SUPPRESS).
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -54,8 +55,22 @@ pub enum Parsed {
 
 /// Help's index among option strings: options are numbered from 1.
 const HELP: usize = 0;
-/// argparse's width: 80 columns minus 2.
+/// argparse's width when nothing says otherwise: 80 columns minus 2.
 const WIDTH: usize = 78;
+
+/// argparse's width: `shutil.get_terminal_size().columns - 2`, that is
+/// COLUMNS when it is a positive number, else the width of the terminal on
+/// standard output, else 80.
+pub fn width() -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<i64>().ok())
+        .filter(|&c| c > 0)
+        .map(|c| c as usize)
+        .or_else(|| crate::sys::terminal_columns(1).filter(|&c| c > 0))
+        .unwrap_or(80);
+    columns.saturating_sub(2)
+}
 
 #[derive(Clone, Debug)]
 struct Found {
@@ -198,7 +213,7 @@ impl Spec {
         match self.parse_inner(prog, args) {
             Ok(p) => p,
             Err(msg) => {
-                let mut out = self.usage(prog);
+                let mut out = self.usage_at(prog, width());
                 out.extend_from_slice(prog);
                 out.extend_from_slice(b": error: ");
                 out.extend_from_slice(msg.as_bytes());
@@ -261,7 +276,7 @@ impl Spec {
                 });
                 match self.consume_optional(&mut st, &pattern, &words, start, f)? {
                     Step::Next(n) => start = n,
-                    Step::Help => return Ok(Parsed::Help(self.help(prog))),
+                    Step::Help => return Ok(Parsed::Help(self.help_at(prog, width()))),
                 }
             }
         }
@@ -364,6 +379,11 @@ impl Spec {
 
     /// `usage: ...` wrapped as argparse wraps it, ending with a newline.
     pub fn usage(&self, prog: &[u8]) -> Vec<u8> {
+        self.usage_at(prog, WIDTH)
+    }
+
+    /// [`Spec::usage`] for a given argparse width.
+    pub fn usage_at(&self, prog: &[u8], width: usize) -> Vec<u8> {
         let prefix = "usage: ";
         let prog_s = String::from_utf8_lossy(prog).into_owned();
         let mut opt_parts = vec!["[-h]".to_string()];
@@ -381,7 +401,7 @@ impl Spec {
             .chain(pos_parts.iter().cloned())
             .collect();
         let full = all.join(" ");
-        let text_width = WIDTH;
+        let text_width = width;
         let body = if chars(prefix) + chars(&full) <= text_width {
             full
         } else if (chars(prefix) + chars(&prog_s)) as f64 <= 0.75 * text_width as f64 {
@@ -418,6 +438,11 @@ impl Spec {
 
     /// The full `--help` text.
     pub fn help(&self, prog: &[u8]) -> Vec<u8> {
+        self.help_at(prog, WIDTH)
+    }
+
+    /// [`Spec::help`] for a given argparse width.
+    pub fn help_at(&self, prog: &[u8], width: usize) -> Vec<u8> {
         let mut rows: Vec<(String, &str)> = vec![(self.metavar.to_string(), self.positional_help)];
         rows.push(("-h, --help".into(), "show this help message and exit"));
         for o in self.options {
@@ -433,18 +458,35 @@ impl Spec {
             }
         }
         let longest = rows.iter().map(|(i, _)| chars(i) + 2).max().unwrap_or(0);
-        let help_position = (longest + 2).min(24.min((WIDTH - 20).max(4)));
-        let action_width = help_position - 4;
+        let max_help_position = 24.min((width as isize - 20).max(4) as usize);
+        let help_position = (longest + 2).min(max_help_position);
+        let help_width = (width as isize - help_position as isize).max(11) as usize;
+        let action_width = help_position as isize - 4;
         let row = |inv: &str, help: &str| -> String {
-            if chars(inv) <= action_width {
-                format!("  {:<w$}  {}\n", inv, help, w = action_width)
+            let lines = wrap_text(help, help_width);
+            let mut out;
+            if chars(inv) as isize <= action_width {
+                out = format!("  {:<w$}  ", inv, w = action_width.max(0) as usize);
             } else {
-                format!("  {}\n{}{}\n", inv, " ".repeat(help_position), help)
+                out = format!("  {}\n{}", inv, " ".repeat(help_position));
             }
+            for (i, l) in lines.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(&" ".repeat(help_position));
+                }
+                out.push_str(l);
+                out.push('\n');
+            }
+            out
         };
-        let mut out = self.usage(prog);
+        let mut out = self.usage_at(prog, width);
         out.push(b'\n');
-        out.extend_from_slice(self.description.as_bytes());
+        let text_width = width.max(11);
+        out.extend_from_slice(
+            wrap_text(self.description, text_width)
+                .join("\n")
+                .as_bytes(),
+        );
         out.extend_from_slice(b"\n\npositional arguments:\n");
         out.extend_from_slice(row(&rows[0].0, rows[0].1).as_bytes());
         out.extend_from_slice(b"\noptions:\n");
@@ -453,6 +495,56 @@ impl Spec {
         }
         out
     }
+}
+
+/// Python's `textwrap.wrap(text, width)` for text without hyphens: words
+/// filled greedily; a word longer than a whole line fills the rest of the
+/// current line and goes on over the next ones.
+fn wrap_text(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut words: Vec<Vec<char>> = text
+        .split_whitespace()
+        .map(|w| w.chars().collect())
+        .collect();
+    words.reverse();
+    let mut lines = Vec::new();
+    while !words.is_empty() {
+        let mut line: Vec<char> = Vec::new();
+        while let Some(w) = words.last() {
+            let need = if line.is_empty() {
+                w.len()
+            } else {
+                line.len() + 1 + w.len()
+            };
+            if need <= width {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.extend(words.pop().unwrap_or_default());
+            } else {
+                break;
+            }
+        }
+        if let Some(w) = words.last_mut() {
+            // textwrap: the space before the word must fit first; then as
+            // much of the word as is left room for (possibly nothing).
+            let space = if line.is_empty() {
+                Some(width)
+            } else {
+                (line.len() < width).then(|| width - line.len() - 1)
+            };
+            if let Some(space) = space.filter(|_| w.len() > width) {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                let rest = w.split_off(space.min(w.len()));
+                line.extend(std::mem::replace(w, rest));
+            }
+        }
+        let text: String = line.into_iter().collect();
+        lines.push(text.trim_end().to_string());
+    }
+    lines
 }
 
 enum Step {

@@ -18,8 +18,7 @@
 //! kill-all (the reference's uncaught KeyboardInterrupt) exits 130 without
 //! the traceback; when not PID 1, my_init is its descendants' subreaper.
 //! Python's own additions are not reproduced: LC_CTYPE=C.UTF-8 in the
-//! environment under the C locale (PEP 538), help wrapped to the terminal's
-//! width (ours: always 80 columns).
+//! environment under the C locale (PEP 538).
 
 pub mod args;
 mod env;
