@@ -235,7 +235,12 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
             }
             return Ok(());
         }
-        init.wait_event(Some(deadline), false)?;
+        let mut next = deadline;
+        if !init.watching() {
+            // No inotify: look again every 100 ms, as the reference does.
+            next = next.min(Instant::now() + Duration::from_millis(100));
+        }
+        init.wait_event(Some(next), false)?;
     }
 }
 
