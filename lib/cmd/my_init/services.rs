@@ -202,16 +202,20 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
     let deadline = Instant::now() + wait;
     let mut pending: Vec<PathBuf> = Vec::new();
+    // Whether every service is watched (inotify may be out of instances or
+    // watches): if not, all are looked at again every 100 ms.
+    let mut all_watched = true;
     for svc in list(dir) {
-        init.watch_dir(&svc.join("supervise"));
+        let watched = init.watch_dir(&svc.join("supervise"));
         if control(&svc, b'd') {
+            all_watched &= watched;
             pending.push(svc);
         }
     }
     let mut first = true;
     loop {
         let changes = init.take_changes();
-        let look_all = std::mem::take(&mut first) || changes.everything || !init.watching();
+        let look_all = std::mem::take(&mut first) || changes.everything || !all_watched;
         pending.retain(|s| {
             // Only a service whose status was replaced can have changed.
             if !look_all && !changes.dirs.contains(&s.join("supervise")) {
@@ -236,8 +240,8 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
             return Ok(());
         }
         let mut next = deadline;
-        if !init.watching() {
-            // No inotify: look again every 100 ms, as the reference does.
+        if !all_watched {
+            // Not (all) watched: look again every 100 ms, as the reference does.
             next = next.min(Instant::now() + Duration::from_millis(100));
         }
         init.wait_event(Some(next), false)?;
@@ -259,12 +263,17 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
     let mut watched: Vec<PathBuf> = Vec::new();
     let mut exiting: Vec<PathBuf> = Vec::new();
     let mut drained_since: Option<Instant> = None;
+    let mut all_watched = true;
     loop {
         let services = list(dir);
         for svc in &services {
             if !watched.contains(svc) {
-                init.watch_dir(&svc.join("supervise"));
-                init.watch_dir(&svc.join("log/supervise"));
+                let sup = svc.join("supervise");
+                let log = svc.join("log/supervise");
+                // A directory that exists but cannot be watched (inotify
+                // limits) means looking again every 100 ms.
+                all_watched &= init.watch_dir(&sup) || !sup.is_dir();
+                all_watched &= init.watch_dir(&log) || !log.is_dir();
                 watched.push(svc.clone());
             }
             if !exiting.contains(svc) && is_down(svc) {
@@ -331,8 +340,8 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
         if pending {
             at(Instant::now() + DRAIN_AGAIN);
         }
-        if !init.watching() {
-            // No inotify: look again every 100 ms, as the reference does.
+        if !all_watched {
+            // Not (all) watched: look again every 100 ms, as the reference does.
             at(Instant::now() + Duration::from_millis(100));
         }
         init.wait_event(next, true)?;
