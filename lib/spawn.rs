@@ -21,6 +21,7 @@ pub struct Spawn {
     exec_error: Vec<u8>,
     fail_code: i32,
     keep_blocked: Vec<libc::c_int>,
+    silent_failure: bool,
 }
 
 /// A string as a C string; an interior NUL byte is an invalid argument.
@@ -42,6 +43,7 @@ impl Spawn {
             exec_error: Vec::new(),
             fail_code: 111,
             keep_blocked: Vec::new(),
+            silent_failure: false,
         })
     }
 
@@ -105,6 +107,14 @@ impl Spawn {
         self
     }
 
+    /// Python's `os.spawnvp` on failure: every candidate is tried whatever
+    /// the error, then the child exits `code` silently (my_init: 127).
+    pub fn silent_exec_failure(mut self, code: i32) -> Spawn {
+        self.silent_failure = true;
+        self.fail_code = code;
+        self
+    }
+
     /// Forks and execs. The parent gets the pid; it must reap it.
     pub fn start(&self) -> Result<Pid, Errno> {
         let argv = sys::pointer_array(&self.argv);
@@ -124,6 +134,7 @@ impl Spawn {
             exec_error: &self.exec_error,
             fail_code: self.fail_code,
             keep_blocked: &self.keep_blocked,
+            silent_failure: self.silent_failure,
         })
     }
 }

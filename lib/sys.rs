@@ -27,6 +27,17 @@ pub fn restore_sigpipe() {
     default_disposition(Signal::SIGPIPE);
 }
 
+/// Ignores SIGPIPE in this process only (fork_exec gives children the
+/// default back): a write to a closed pipe then fails with EPIPE instead of
+/// killing the writer. For my_init, which must outlive a closed stderr as the
+/// Python original does.
+pub fn ignore_sigpipe() {
+    // SAFETY: SIG_IGN installs no handler code; the kernel just drops SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 /// What a forked child does before exec. Everything is prepared by the parent
 /// so that the child only makes async-signal-safe calls and never allocates.
 pub struct ChildPlan<'a> {
@@ -51,6 +62,9 @@ pub struct ChildPlan<'a> {
     /// Signals that stay blocked in the child (svlogd's processor keeps
     /// SIGCHLD blocked, as runit's does); every other signal is unblocked.
     pub keep_blocked: &'a [libc::c_int],
+    /// Python's `os.spawnvp` rules (my_init): every candidate is tried
+    /// whatever the error, and a failure exits `fail_code` without a word.
+    pub silent_failure: bool,
 }
 
 /// Signals set back to default in every child. Only SIGPIPE: the Rust runtime
@@ -126,6 +140,9 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
     for path in plan.candidates {
         libc::execve(path.as_ptr(), plan.argv.as_ptr(), envp);
         let e = Errno::last_raw();
+        if plan.silent_failure {
+            continue;
+        }
         match e {
             libc::ENOENT => {}
             libc::EACCES | libc::EPERM | libc::EISDIR => remembered = e,
@@ -134,6 +151,9 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
                 break;
             }
         }
+    }
+    if plan.silent_failure {
+        libc::_exit(plan.fail_code);
     }
     die(plan.exec_error, remembered, plan.fail_code)
 }
@@ -378,6 +398,33 @@ pub fn dup_above(fd: std::os::fd::BorrowedFd, min: RawFd) -> Result<std::os::fd:
     let new = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
     // SAFETY: `new` was just created by fcntl and is owned by nothing else.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(new) })
+}
+
+/// Bytes written to the pipe `fd` and not yet read (FIONREAD).
+pub fn pipe_unread(fd: std::os::fd::BorrowedFd) -> Result<usize, Errno> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points to
+    // a live local; the descriptor is borrowed, so it stays open meanwhile.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n as *mut libc::c_int) };
+    if r == -1 {
+        return Err(Errno::last());
+    }
+    Ok(n.max(0) as usize)
+}
+
+/// The terminal width of descriptor `fd` (TIOCGWINSZ), if it is a terminal.
+pub fn terminal_columns(fd: RawFd) -> Option<usize> {
+    let mut ws: libc::winsize = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize through the pointer, which points
+    // to a live local; a descriptor that is not a terminal only fails.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) };
+    (r == 0).then_some(ws.ws_col as usize)
 }
 
 /// pidfd_open(2): a descriptor that names process `pid` (a child or not) for

@@ -8,8 +8,8 @@
 
 use crate::cli::getopt::scan_ulong;
 use nix::errno::Errno;
-use nix::unistd::{Group, User};
-use std::ffi::OsStr;
+use nix::unistd::{self, Gid, Group, Uid, User};
+use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 
 /// runit keeps at most this many groups from a specification.
@@ -103,6 +103,71 @@ pub fn lookup_account(name: &OsStr) -> Result<Ids, LookupError> {
     })
 }
 
+/// An account as `initgroups(3)` sees it (setuser): its uid, its primary gid
+/// first and then every group of the group database that lists the account,
+/// plus its home directory.
+pub fn lookup_with_memberships(name: &OsStr) -> Result<(Ids, User), LookupError> {
+    let pw = user_by_name(name.as_bytes())?;
+    let cname = CString::new(name.as_bytes()).map_err(|_| LookupError::Unknown)?;
+    let groups = unistd::getgrouplist(&cname, pw.gid).map_err(LookupError::System)?;
+    let mut gids = vec![pw.gid.as_raw()];
+    gids.extend(
+        groups
+            .iter()
+            .map(|g| g.as_raw())
+            .filter(|&g| g != pw.gid.as_raw()),
+    );
+    let ids = Ids {
+        uid: pw.uid.as_raw(),
+        gids,
+    };
+    Ok((ids, pw))
+}
+
+/// Which step of a privilege drop failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropError {
+    Groups(Errno),
+    Gid(Errno),
+    Uid(Errno),
+}
+
+/// Drops to `ids`: supplementary groups, then gid, then uid; then checks that
+/// exactly these credentials are in place (real, effective and saved), so
+/// that the caller never goes on with anything left of the old identity.
+/// A check that fails reports the step with EPERM.
+pub fn drop_to(ids: &Ids) -> Result<(), DropError> {
+    let gids: Vec<Gid> = ids.gids.iter().map(|&g| Gid::from_raw(g)).collect();
+    unistd::setgroups(&gids).map_err(DropError::Groups)?;
+    unistd::setgid(Gid::from_raw(ids.gid())).map_err(DropError::Gid)?;
+    unistd::setuid(Uid::from_raw(ids.uid)).map_err(DropError::Uid)?;
+    verify_credentials(ids)
+}
+
+fn verify_credentials(ids: &Ids) -> Result<(), DropError> {
+    let mut wanted = ids.gids.clone();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let groups_ok = unistd::getgroups().is_ok_and(|g| {
+        let mut have: Vec<u32> = g.iter().map(|g| g.as_raw()).collect();
+        have.sort_unstable();
+        have.dedup();
+        have == wanted
+    });
+    if !groups_ok {
+        return Err(DropError::Groups(Errno::EPERM));
+    }
+    let gid = Gid::from_raw(ids.gid());
+    if !unistd::getresgid().is_ok_and(|r| r.real == gid && r.effective == gid && r.saved == gid) {
+        return Err(DropError::Gid(Errno::EPERM));
+    }
+    let uid = Uid::from_raw(ids.uid);
+    if !unistd::getresuid().is_ok_and(|r| r.real == uid && r.effective == uid && r.saved == uid) {
+        return Err(DropError::Uid(Errno::EPERM));
+    }
+    Ok(())
+}
+
 fn groups_by_name(list: &[u8]) -> Result<Vec<u32>, LookupError> {
     list.split(|&b| b == b':')
         .take(MAX_GROUPS)
@@ -189,6 +254,16 @@ mod tests {
             }
         );
         assert_eq!(lookup_account(OsStr::new("daemon")).unwrap().uid, 1);
+    }
+
+    #[test]
+    fn memberships_start_with_the_primary_group() {
+        let (ids, pw) = lookup_with_memberships(OsStr::new("nobody")).unwrap();
+        assert_eq!((ids.uid, ids.gids[0]), (65534, pw.gid.as_raw()));
+        assert!(matches!(
+            lookup_with_memberships(OsStr::new("no-such-user-xyz")),
+            Err(LookupError::Unknown)
+        ));
     }
 
     #[test]

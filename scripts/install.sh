@@ -5,8 +5,11 @@
 # sv's bash completion, and optionally the chpst personality links (envdir,
 # envuidgid, pgrphack, setuidgid, softlimit, setlock).
 #
-#   scripts/install.sh [--prefix DIR] [--destdir DIR] [--personalities] [--bindir DIR] [--no-build]
+#   scripts/install.sh [--prefix DIR] [--destdir DIR] [--personalities] [--phusion] [--bindir DIR] [--no-build]
 #
+# my_init and setuser (phusion/baseimage's, without Python) go to PREFIX/sbin;
+# --phusion also puts them at /sbin/my_init and /sbin/setuser (under DESTDIR),
+# the paths a phusion-based image starts (CMD ["/sbin/my_init"]).
 # --prefix /usr/local (default) installs beside any runit; --prefix /usr puts
 # the programs where Debian's runit has them (/usr/bin, /usr/sbin), replacing it.
 # --bindir DIR takes runit-rs from DIR instead of building it.
@@ -16,6 +19,7 @@ cd "$(dirname "$0")/.."
 PREFIX=/usr/local
 DESTDIR=
 PERSONALITIES=no
+PHUSION=no
 BUILT=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
     --destdir) DESTDIR=$2; shift 2 ;;
     --destdir=*) DESTDIR=${1#*=}; shift ;;
     --personalities) PERSONALITIES=yes; shift ;;
+    --phusion) PHUSION=yes; shift ;;
     --bindir) BUILT=$2; shift 2 ;;
     --no-build) BUILT=$PWD/target/release-multicall; shift ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -50,6 +55,14 @@ done
 if [ "$PERSONALITIES" = yes ]; then
   for name in $("$MULTI" --personalities); do
     ln -sfn runit-rs "$ROOT/bin/$name"
+  done
+fi
+# phusion/baseimage's programs, compiled: my_init and setuser are in
+# PREFIX/sbin with the others; --phusion adds the paths the images use.
+if [ "$PHUSION" = yes ]; then
+  install -d "$DESTDIR/sbin"
+  for p in my_init setuser; do
+    ln -sfn "$PREFIX/bin/runit-rs" "$DESTDIR/sbin/$p"
   done
 fi
 for page in man/*.8; do

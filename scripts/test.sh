@@ -11,6 +11,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v groff >/dev/null 2>&1 || need+=(groff-base)
   # tests/rootfs.rs: a static shell for the minimal root filesystem.
   [ -x /bin/busybox ] || need+=(busybox-static)
+  # phusion's my_init and setuser (the references) are Python 3 scripts;
+  # the my_init tests run them in PID namespaces (unshare, nsenter).
+  [ -x /usr/bin/python3 ] || need+=(python3)
+  command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+  command -v ps >/dev/null 2>&1 || need+=(procps)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     apt-get update -qq

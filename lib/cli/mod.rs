@@ -4,5 +4,8 @@
 //! [`getopt`] reproduces it exactly, which is simpler and more faithful than
 //! bending a general-purpose parser (clap is therefore not a dependency).
 //! Programs whose syntax is not getopt's (runsv, runsvdir) parse by hand.
+//! [`argparse`] reproduces Python argparse for the programs whose reference is
+//! a Python script (my_init).
+pub mod argparse;
 pub mod getopt;
 pub mod multicall;

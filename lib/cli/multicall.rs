@@ -70,9 +70,8 @@ pub enum Place {
 /// arguments only as `args` (`std::env::args` is empty on musl), and SIGPIPE's
 /// disposition and descriptors 0-2 as inherited, so it calls
 /// `sys::restore_sigpipe()` first unless it must pass them on (chpst).
-/// A new program (my_init, setuser) is one more line here, e.g.
-/// `("my_init", Place::Sbin, cmd::my_init::main)`; `--list` then gives it
-/// to the installer, the Debian package and the release directory.
+/// A new program is one more line here; `--list` then gives it to the
+/// installer, the Debian package and the release directory.
 pub const PROGRAMS: &[(&str, Place, Entry)] = &[
     ("runsvdir", Place::Bin, cmd::runsvdir::main),
     ("runsv", Place::Bin, cmd::runsv::main),
@@ -81,6 +80,8 @@ pub const PROGRAMS: &[(&str, Place, Entry)] = &[
     ("svlogd", Place::Bin, cmd::svlogd::main),
     ("runsvchdir", Place::Sbin, cmd::runsvchdir::main),
     ("utmpset", Place::Sbin, cmd::utmpset::main),
+    ("my_init", Place::Sbin, cmd::my_init::main),
+    ("setuser", Place::Sbin, cmd::setuser::main),
     ("envdir", Place::Personality, cmd::chpst::main_as_inherited),
     (
         "envuidgid",

@@ -6,11 +6,11 @@ use super::options::Plan;
 use super::{fatal, fatal_err, warn_err};
 use crate::envdir::{self, EnvdirError, Subdirs};
 use crate::limits::{LimitError, Limits};
-use crate::uidgid::{self, Ids, LookupError};
+use crate::uidgid::{self, DropError, Ids, LookupError};
 use crate::{lock, spawn, sys};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-use nix::unistd::{self, Gid, Uid};
+use nix::unistd;
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::{AsRawFd, IntoRawFd};
@@ -106,41 +106,13 @@ pub fn stage_ids(staged: &mut Vec<Vec<u8>>, ids: &Ids) {
     staged.push(format!("UID={}", ids.uid).into_bytes());
 }
 
-/// Supplementary groups, then gid, then uid; then checks that exactly these
-/// credentials are in place (real, effective and saved), so that nothing is
-/// executed with anything left of the old identity.
+/// Drops to `ids` (uidgid's verified drop) or dies with runit's message.
 pub fn drop_privileges(ids: &Ids) {
-    let gids: Vec<Gid> = ids.gids.iter().map(|&g| Gid::from_raw(g)).collect();
-    if let Err(e) = unistd::setgroups(&gids) {
-        fatal_err(&[b"unable to setgroups"], e);
-    }
-    if let Err(e) = unistd::setgid(Gid::from_raw(ids.gid())) {
-        fatal_err(&[b"unable to setgid"], e);
-    }
-    if let Err(e) = unistd::setuid(Uid::from_raw(ids.uid)) {
-        fatal_err(&[b"unable to setuid"], e);
-    }
-    verify_credentials(ids);
-}
-
-fn verify_credentials(ids: &Ids) {
-    let mut wanted = ids.gids.clone();
-    wanted.sort_unstable();
-    let groups_ok = unistd::getgroups().is_ok_and(|g| {
-        let mut have: Vec<u32> = g.iter().map(|g| g.as_raw()).collect();
-        have.sort_unstable();
-        have == wanted
-    });
-    if !groups_ok {
-        fatal_err(&[b"unable to setgroups"], Errno::EPERM);
-    }
-    let gid = Gid::from_raw(ids.gid());
-    if !unistd::getresgid().is_ok_and(|r| r.real == gid && r.effective == gid && r.saved == gid) {
-        fatal_err(&[b"unable to setgid"], Errno::EPERM);
-    }
-    let uid = Uid::from_raw(ids.uid);
-    if !unistd::getresuid().is_ok_and(|r| r.real == uid && r.effective == uid && r.saved == uid) {
-        fatal_err(&[b"unable to setuid"], Errno::EPERM);
+    match uidgid::drop_to(ids) {
+        Ok(()) => {}
+        Err(DropError::Groups(e)) => fatal_err(&[b"unable to setgroups"], e),
+        Err(DropError::Gid(e)) => fatal_err(&[b"unable to setgid"], e),
+        Err(DropError::Uid(e)) => fatal_err(&[b"unable to setuid"], e),
     }
 }
 

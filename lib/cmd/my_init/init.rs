@@ -1,0 +1,383 @@
+//! The waiting machinery of PID 1: one poll over a signalfd (SIGCHLD, SIGTERM,
+//! SIGINT) and, during shutdown, an inotify instance watching the services'
+//! `supervise/` directories. Every wake reaps every exited child (orphans
+//! included); the statuses of the children my_init started are kept until
+//! asked for, everything else is just reaped.
+//!
+//! The reference's control flow is Python exceptions: the first SIGTERM or
+//! SIGINT raises KeyboardInterrupt wherever it is waiting and both signals
+//! are ignored from then on. Here that is [`Unwind::Interrupt`], returned by
+//! whatever wait sees the signal first while `armed`. Where the reference
+//! waits in a call that does not raise (its `os.system("sv ...")`), the wait
+//! is not interruptible: the signal is remembered and raised at the next
+//! [`Init::checkpoint`], which is where the reference's handler would run.
+
+use super::args::{LEVEL_INFO, LEVEL_WARN};
+use crate::cli::argparse::py_str;
+use crate::proc::raw_status;
+use crate::sig::Signals;
+use nix::errno::Errno;
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The reference's exceptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unwind {
+    /// `sys.exit(code)`
+    Exit(i32),
+    /// KeyboardInterrupt (SIGTERM or SIGINT)
+    Interrupt,
+}
+
+pub type Flow = Result<(), Unwind>;
+
+/// What waiting for one child gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// Its raw wait status.
+    Status(i32),
+    /// It is not (or no longer) a child: the reference's "unknown status".
+    Unknown,
+    TimedOut,
+}
+
+pub struct Init {
+    pub level: u8,
+    signals: Signals,
+    /// TERM/INT still raise (the reference ignores both after the first).
+    armed: bool,
+    /// A signal arrived during a wait that does not raise.
+    pending: bool,
+    /// Pids whose status is kept, and the statuses reaped for them.
+    watched: HashSet<i32>,
+    statuses: HashMap<i32, i32>,
+    /// Whether any child at all remains (ECHILD seen last time: false).
+    pub children_left: bool,
+    inotify: Option<Inotify>,
+    watches: Vec<(WatchDescriptor, PathBuf)>,
+    changes: Changes,
+}
+
+/// See [`Init::take_changes`].
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub dirs: Vec<PathBuf>,
+    pub everything: bool,
+}
+
+impl Init {
+    pub fn new(level: u8) -> Result<Init, Errno> {
+        let signals = Signals::new(&[Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT])?;
+        Ok(Init {
+            level,
+            signals,
+            armed: true,
+            pending: false,
+            watched: HashSet::new(),
+            statuses: HashMap::new(),
+            children_left: true,
+            inotify: None,
+            watches: Vec::new(),
+            changes: Changes::default(),
+        })
+    }
+
+    /// `*** message` on stderr in one write, at the reference's levels.
+    pub fn say(&self, level: u8, msg: &str) {
+        if self.level >= level {
+            let line = format!("*** {}\n", msg);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+
+    pub fn info(&self, msg: &str) {
+        self.say(LEVEL_INFO, msg);
+    }
+
+    pub fn warn(&self, msg: &str) {
+        self.say(LEVEL_WARN, msg);
+    }
+
+    /// Keep the status of `pid` (a child just started) until asked for.
+    pub fn watch(&mut self, pid: Pid) {
+        self.watched.insert(pid.as_raw());
+    }
+
+    /// Whether `pid` (one we started) has not been reaped yet.
+    pub fn alive(&self, pid: Pid) -> bool {
+        self.watched.contains(&pid.as_raw()) && !self.statuses.contains_key(&pid.as_raw())
+    }
+
+    /// Reaps every exited child.
+    pub fn reap(&mut self) {
+        loop {
+            match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => {
+                    self.children_left = true;
+                    return;
+                }
+                Ok(ws) => {
+                    if let Some((pid, w)) = raw_status(&ws) {
+                        if self.watched.contains(&pid) {
+                            self.statuses.insert(pid, w);
+                        }
+                    }
+                }
+                Err(Errno::EINTR) => continue,
+                Err(_) => {
+                    self.children_left = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Reads pending signals; a TERM or INT while armed disarms and either
+    /// raises (`interruptible`) or is remembered for the next checkpoint.
+    fn take_signals(&mut self, interruptible: bool) -> Flow {
+        for s in self.signals.drain() {
+            if (s == Signal::SIGTERM || s == Signal::SIGINT) && self.armed {
+                self.armed = false;
+                self.pending = true;
+            }
+            if s == Signal::SIGCHLD {
+                self.changes.everything = true;
+            }
+        }
+        if interruptible {
+            self.checkpoint()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Raises a remembered or pending interrupt.
+    pub fn checkpoint(&mut self) -> Flow {
+        for s in self.signals.drain() {
+            if (s == Signal::SIGTERM || s == Signal::SIGINT) && self.armed {
+                self.armed = false;
+                self.pending = true;
+            }
+        }
+        if self.pending {
+            self.pending = false;
+            return Err(Unwind::Interrupt);
+        }
+        Ok(())
+    }
+
+    /// Sleeps until a signal, an inotify event or `deadline`, then reaps
+    /// and reads the signals.
+    pub fn wait_event(&mut self, deadline: Option<Instant>, interruptible: bool) -> Flow {
+        let ready = {
+            let mut fds = vec![self.signals.as_fd()];
+            if let Some(i) = &self.inotify {
+                fds.push(i.as_fd());
+            }
+            crate::poll::readable(&fds, deadline)
+        };
+        if ready.get(1).copied().unwrap_or(false) {
+            if let Some(i) = &self.inotify {
+                match i.read_events() {
+                    Ok(events) => {
+                        for e in events {
+                            if e.mask.contains(AddWatchFlags::IN_Q_OVERFLOW) {
+                                self.changes.everything = true;
+                            } else if e.name.as_deref().is_none_or(|n| n == "status") {
+                                if let Some((_, dir)) =
+                                    self.watches.iter().find(|(wd, _)| *wd == e.wd)
+                                {
+                                    self.changes.dirs.push(dir.clone());
+                                }
+                            }
+                        }
+                    }
+                    Err(_) => self.changes.everything = true,
+                }
+            }
+        }
+        self.reap();
+        self.take_signals(interruptible)
+    }
+
+    /// What changed since the last call: the watched directories whose
+    /// `status` was replaced, or everything (a child exited, events lost).
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// The status of our child `pid` if it has been reaped (None: not yet).
+    pub fn try_status(&mut self, pid: Pid) -> Option<Waited> {
+        self.reap();
+        if let Some(w) = self.statuses.remove(&pid.as_raw()) {
+            self.watched.remove(&pid.as_raw());
+            return Some(Waited::Status(w));
+        }
+        if !self.watched.contains(&pid.as_raw()) || !self.children_left {
+            return Some(Waited::Unknown);
+        }
+        None
+    }
+
+    /// Raises a TERM/INT that arrived (interruptible waits).
+    pub fn signals_now(&mut self) -> Flow {
+        self.take_signals(true)
+    }
+
+    /// Waits for our child `pid`, reaping everything else meanwhile.
+    pub fn wait_child(
+        &mut self,
+        pid: Pid,
+        deadline: Option<Instant>,
+        interruptible: bool,
+    ) -> Result<Waited, Unwind> {
+        loop {
+            self.reap();
+            if let Some(w) = self.statuses.remove(&pid.as_raw()) {
+                self.watched.remove(&pid.as_raw());
+                return Ok(Waited::Status(w));
+            }
+            if !self.watched.contains(&pid.as_raw()) || !self.children_left {
+                return Ok(Waited::Unknown);
+            }
+            self.take_signals(interruptible)?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(Waited::TimedOut);
+            }
+            self.wait_event(deadline, interruptible)?;
+        }
+    }
+
+    /// The reference's `stop_child_process`: TERM, wait up to `timeout`
+    /// (None: for ever), then KILL and wait.
+    pub fn stop_child(&mut self, name: &[u8], pid: Pid, timeout: Option<Duration>) -> Flow {
+        self.info(&format!("Shutting down {} (PID {})...", py_str(name), pid));
+        if !self.alive(pid) {
+            // Already reaped: never signal a pid that may have been reused.
+            self.statuses.remove(&pid.as_raw());
+            return Ok(());
+        }
+        let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        if self.wait_child(pid, deadline, true)? == Waited::TimedOut {
+            self.warn(&format!(
+                "{} (PID {}) did not shut down in time. Forcing it to exit.",
+                py_str(name),
+                pid
+            ));
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            self.wait_child(pid, None, true)?;
+        }
+        Ok(())
+    }
+
+    /// The reference's `kill_all_processes`: TERM to every process, wait
+    /// until no child is left (up to `timeout`), then KILL without waiting.
+    ///
+    /// With `own_only` (unprivileged and not PID 1) the signals go to our
+    /// own descendants only, never to `-1`, which outside a PID namespace
+    /// would reach every process of the user.
+    pub fn kill_all(&mut self, timeout: Option<Duration>, own_only: bool) -> Flow {
+        self.info("Killing all processes...");
+        signal_all(Signal::SIGTERM, own_only);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            self.reap();
+            if !self.children_left {
+                return Ok(());
+            }
+            self.take_signals(true)?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                self.warn("Not all processes have exited in time. Forcing them to exit.");
+                signal_all(Signal::SIGKILL, own_only);
+                return Ok(());
+            }
+            self.wait_event(deadline, true)?;
+        }
+    }
+
+    /// Watches `dir` (a `supervise/` directory) for replaced status files.
+    /// Returns whether the watch is set.
+    pub fn watch_dir(&mut self, dir: &std::path::Path) -> bool {
+        if self.inotify.is_none() {
+            self.inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok();
+        }
+        let added = match &self.inotify {
+            Some(i) => i.add_watch(
+                dir,
+                AddWatchFlags::IN_MOVED_TO
+                    | AddWatchFlags::IN_CLOSE_WRITE
+                    | AddWatchFlags::IN_CREATE,
+            ),
+            None => return false,
+        };
+        match added {
+            Ok(wd) => {
+                if !self.watches.iter().any(|(w, _)| *w == wd) {
+                    self.watches.push((wd, dir.to_path_buf()));
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether status changes wake [`Init::wait_event`].
+    pub fn watching(&self) -> bool {
+        self.inotify.is_some()
+    }
+}
+
+/// `kill(-1, sig)`, or `sig` to each of our descendants.
+fn signal_all(sig: Signal, own_only: bool) {
+    if !own_only {
+        let _ = nix::sys::signal::kill(Pid::from_raw(-1), sig);
+        return;
+    }
+    for pid in descendants(nix::unistd::getpid().as_raw()) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+    }
+}
+
+/// Every process below `root`, from /proc's parent links.
+fn descendants(root: i32) -> Vec<i32> {
+    let mut parent_of: Vec<(i32, i32)> = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", pid)) else {
+                continue;
+            };
+            // The command name is in parentheses and may contain anything.
+            let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+                continue;
+            };
+            if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(
+            parent_of
+                .iter()
+                .filter(|&&(_, pp)| pp == p)
+                .map(|&(c, _)| c),
+        );
+        i += 1;
+    }
+    out.remove(0);
+    out
+}
