@@ -62,7 +62,7 @@ fi
 if [ "$PHUSION" = yes ]; then
   install -d "$DESTDIR/sbin"
   for p in my_init setuser; do
-    ln -sfn "$PREFIX/bin/runit-rs" "$DESTDIR/sbin/$p"
+    ln -sfn "..$PREFIX/bin/runit-rs" "$DESTDIR/sbin/$p"
   done
 fi
 for page in man/*.8; do
