@@ -85,10 +85,12 @@ fn body(name: &str) -> String {
     )
 }
 
-fn build_root(root: &Path, release: &Path, busybox: &Path) {
-    for d in ["bin", "sbin", "etc", "proc", "service"] {
+fn build_root(root: &Path, release: &Path, busybox: &Path, services: &str) {
+    for d in ["bin", "sbin", "etc", "proc", "usr/bin", services] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
+    // my_init starts runsvdir by this path, as phusion's does.
+    symlink("../../bin/runit-rs", root.join("usr/bin/runsvdir")).unwrap();
     std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
     for applet in ["sh", "sleep", "id", "cat", "ls"] {
         symlink("busybox", root.join("bin").join(applet)).unwrap();
@@ -113,7 +115,7 @@ fn build_root(root: &Path, release: &Path, busybox: &Path) {
     .unwrap();
     std::fs::write(root.join("etc/group"), format!("root:x:0:\nsvc:x:{UID}:\n")).unwrap();
     for name in ["a", "b"] {
-        let dir = root.join("service").join(name);
+        let dir = root.join(services).join(name);
         // b also writes one line to runsvdir's readproctitle log.
         let title = if name == "b" {
             "echo b-to-title >&2\n"
@@ -189,8 +191,35 @@ fn unstamped(current: &str) -> Vec<String> {
         .collect()
 }
 
+/// What runs as PID 1, and where it keeps its services.
+#[derive(Clone, Copy, PartialEq)]
+enum Init {
+    /// `runsvdir --graceful /service`
+    Runsvdir,
+    /// `my_init` (phusion's, compiled): runsvdir -P /etc/service under it.
+    MyInit,
+}
+
+impl Init {
+    fn services(self) -> &'static str {
+        match self {
+            Init::Runsvdir => "service",
+            Init::MyInit => "etc/service",
+        }
+    }
+}
+
 #[test]
 fn boots_a_minimal_root_as_pid1_and_stops_cleanly() {
+    boot_and_stop(Init::Runsvdir);
+}
+
+#[test]
+fn boots_a_minimal_root_under_my_init_and_stops_cleanly() {
+    boot_and_stop(Init::MyInit);
+}
+
+fn boot_and_stop(init: Init) {
     if !nix::unistd::geteuid().is_root() {
         return skip("needs root (chroot, PID namespace)");
     }
@@ -202,17 +231,21 @@ fn boots_a_minimal_root_as_pid1_and_stops_cleanly() {
     };
     let t = TestDir::new("rootfs");
     let root = t.join("root");
-    build_root(&root, &release, &busybox);
+    build_root(&root, &release, &busybox, init.services());
 
     let mut c = clean_command("/usr/bin/unshare");
     c.arg("--pid")
         .arg("--fork")
         .arg(format!("--mount-proc={}", root.join("proc").display()))
         .args(["/usr/sbin/chroot"])
-        .arg(&root)
-        .args(["/bin/runsvdir", "--graceful", "/service"])
-        .arg(format!("log: {}", ".".repeat(80)))
-        .env("PATH", "/bin:/sbin")
+        .arg(&root);
+    match init {
+        Init::Runsvdir => c
+            .args(["/bin/runsvdir", "--graceful", "/service"])
+            .arg(format!("log: {}", ".".repeat(80))),
+        Init::MyInit => c.args(["/sbin/my_init"]),
+    };
+    c.env("PATH", "/bin:/sbin")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(t.join("stderr")).unwrap());
@@ -220,11 +253,16 @@ fn boots_a_minimal_root_as_pid1_and_stops_cleanly() {
     let mut pid1 = 0;
     let booted = wait_until(SLOW, || {
         pid1 = children(p.pid()).first().copied().unwrap_or(0);
-        pid1 != 0 && cmdline(pid1).get(1).map(String::as_str) == Some("--graceful")
+        let argv = cmdline(pid1);
+        pid1 != 0
+            && match init {
+                Init::Runsvdir => argv.get(1).map(String::as_str) == Some("--graceful"),
+                Init::MyInit => argv.first().map(String::as_str) == Some("/sbin/my_init"),
+            }
     });
     assert!(booted, "PID 1 did not start: {}", read(&t.join("stderr")));
 
-    let svc = root.join("service");
+    let svc = root.join(init.services());
     for name in ["a", "b"] {
         let log = svc.join(name).join("log/main/current");
         let done = format!("{name} uid {UID} gid {UID}");
@@ -250,11 +288,13 @@ fn boots_a_minimal_root_as_pid1_and_stops_cleanly() {
     // sv inside the namespaces, as `docker exec` runs it.
     let mut c = clean_command("/usr/bin/nsenter");
     c.args(["-t", &pid1.to_string(), "-p", "-m", "-r", "-w"])
-        .args(["/bin/sv", "status", "/service/b"])
+        .args(["/bin/sv", "status"])
+        .arg(format!("/{}/b", init.services()))
         .env("PATH", "/bin:/sbin");
     let (o, e, code) = text(&run(c));
     assert_eq!(code, 0, "{e}");
-    assert!(o.starts_with("run: /service/b: (pid "), "{o}");
+    let want = format!("run: /{}/b: (pid ", init.services());
+    assert!(o.starts_with(&want), "{o}");
 
     // ps and pkill -f see each runsv as with runit: `runsv NAME`, and the
     // one file behind every program.
@@ -274,14 +314,31 @@ fn boots_a_minimal_root_as_pid1_and_stops_cleanly() {
     let exe = std::fs::read_link(format!("/proc/{pid1}/exe")).unwrap();
     assert!(exe.ends_with("bin/runit-rs"), "{}", exe.display());
 
-    // runsvdir's readproctitle log, rewritten in place in PID 1's argv.
-    assert!(
-        wait_until(SLOW, || cmdline(pid1)
-            .last()
-            .is_some_and(|l| l.contains("b-to-title"))),
-        "title: {:?}",
-        cmdline(pid1)
-    );
+    match init {
+        // runsvdir's readproctitle log, rewritten in place in PID 1's argv.
+        Init::Runsvdir => assert!(
+            wait_until(SLOW, || cmdline(pid1)
+                .last()
+                .is_some_and(|l| l.contains("b-to-title"))),
+            "title: {:?}",
+            cmdline(pid1)
+        ),
+        // my_init starts `/usr/bin/runsvdir -P /etc/service` without a log
+        // argument: a service's stderr reaches my_init's.
+        Init::MyInit => {
+            let runsvdir: Vec<Vec<String>> = procs
+                .iter()
+                .map(|&q| cmdline(q))
+                .filter(|a| a.first().map(String::as_str) == Some("/usr/bin/runsvdir"))
+                .collect();
+            assert_eq!(runsvdir, [["/usr/bin/runsvdir", "-P", "/etc/service"]]);
+            assert!(
+                wait_until(SLOW, || read(&t.join("stderr")).contains("b-to-title\n")),
+                "{}",
+                read(&t.join("stderr"))
+            );
+        }
+    }
 
     // docker stop: SIGTERM to PID 1 from outside.
     let procs = tree(pid1);
@@ -291,7 +348,17 @@ fn boots_a_minimal_root_as_pid1_and_stops_cleanly() {
     )
     .unwrap();
     let status = p.wait_exit();
-    assert_eq!(status.code(), Some(0), "{}", read(&t.join("stderr")));
+    // my_init's answer to a TERM is phusion's: "Init system aborted.", exit 2.
+    let code = if init == Init::MyInit { 2 } else { 0 };
+    assert_eq!(status.code(), Some(code), "{}", read(&t.join("stderr")));
+    if init == Init::MyInit {
+        let stderr = read(&t.join("stderr"));
+        assert!(stderr.contains("*** Init system aborted.\n"), "{stderr}");
+        assert!(
+            stderr.ends_with("*** Killing all processes...\n"),
+            "{stderr}"
+        );
+    }
     assert!(
         wait_until(SLOW, || procs
             .iter()
