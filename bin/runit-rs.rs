@@ -5,6 +5,8 @@
 //! as inherited, and sv starts as quickly as runit's C sv. The arguments
 //! come from `main`'s own argc/argv (std has none for `no_main` on musl).
 #![no_main]
+// The C entry point reads argc/argv: the one unsafe call, in lib/sys.rs.
+#![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int};
 

@@ -4,6 +4,8 @@
 //! stacks) keeps it as quick to start as runit's C sv. The arguments come
 //! from main's own argc/argv (std has none for `no_main` on musl).
 #![no_main]
+// The C entry point reads argc/argv: the one unsafe call, in lib/sys.rs.
+#![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int};
 

@@ -1,6 +1,9 @@
 //! runit-rs: the mechanisms shared by every program of the suite.
 //! `cmd` holds each program's policy; the other modules own one mechanism each.
 #![deny(unsafe_code)]
+// A panic in a supervisor is a supervisor gone (panic = "abort"): nothing
+// from outside the process is unwrapped. Tests may.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 pub mod cli;
 pub mod cmd;
 pub mod envdir;

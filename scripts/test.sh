@@ -24,6 +24,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
+# Guard rails: formatting, and clippy with every warning an error (the lints
+# are in Cargo.toml and lib/lib.rs).
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
 cargo build --bins
 # The release's one static file, for tests/rootfs.rs (20-60 s on 2 cores).
 # If it cannot be built, the rest still runs and rootfs.rs says why.
