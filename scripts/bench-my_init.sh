@@ -13,6 +13,10 @@
 # my_init can go below); "own" ratios compare what each my_init adds to it.
 # Root only (namespaces, bind mounts).
 #
+# Over Debian's runit the stop cannot go below about a second for either
+# my_init: Debian's runsv exits about 1 s after a TERM or an x (measured here;
+# ours within a few ms), and the final kill-all waits for every runsv.
+#
 #   scripts/bench-my_init.sh [--services N] [--runs R] [--bindir DIR]
 #
 # --bindir: where our my_init, runsvdir, runsv and sv are (default: the static

@@ -457,3 +457,25 @@ fn enable_insecure_key_with_the_installer_present() {
         "*** /usr/sbin/enable_insecure_key failed with status 9"
     );
 }
+
+#[test]
+fn help_and_usage_follow_columns() {
+    // argparse wraps to COLUMNS (minus 2) when it is set.
+    let t = small_tree("my_init-help-columns");
+    for cols in ["40", "60", "120", "200", "10"] {
+        for args in [&["--help"][..], &["--bogus"]] {
+            let sc = Scenario::new(args).env("COLUMNS", cols);
+            let out = differential(&t, sc, "help_and_usage_follow_columns");
+            assert_eq!(out.code, Some(if args[0] == "--help" { 0 } else { 2 }));
+        }
+    }
+    let out = differential(
+        &t,
+        Scenario::new(&["--bogus"]).env("COLUMNS", "200"),
+        "wide",
+    );
+    assert_eq!(
+        out.lines()[0],
+        "usage: my_init [-h] [--enable-insecure-key] [--skip-startup-files] [--skip-runit] [--no-kill-all-on-exit] [--quiet] [MAIN_COMMAND ...]"
+    );
+}

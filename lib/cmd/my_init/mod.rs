@@ -305,6 +305,7 @@ impl MyInit {
                 .stop_child(b"runit daemon", runit, self.kill_process_timeout())?;
         }
         services::wait_down(&mut self.init, dir, wait)?;
+        self.init.unwatch_all();
         self.run_scripts_in(b"/etc/my_init.post_shutdown.d/")
     }
 
