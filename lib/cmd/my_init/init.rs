@@ -60,6 +60,10 @@ pub struct Init {
     statuses: HashMap<i32, i32>,
     /// Whether any child at all remains (ECHILD seen last time: false).
     pub children_left: bool,
+    /// A SIGCHLD was read from the signalfd since the last reap: the next
+    /// wait must not sleep, or an exit between a reap and the read of its
+    /// signal would wait for the deadline (or for ever).
+    sigchld_unreaped: bool,
     inotify: Option<Inotify>,
     watches: Vec<(WatchDescriptor, PathBuf)>,
     changes: Changes,
@@ -83,6 +87,7 @@ impl Init {
             watched: HashSet::new(),
             statuses: HashMap::new(),
             children_left: true,
+            sigchld_unreaped: false,
             inotify: None,
             watches: Vec::new(),
             changes: Changes::default(),
@@ -117,6 +122,7 @@ impl Init {
 
     /// Reaps every exited child.
     pub fn reap(&mut self) {
+        self.sigchld_unreaped = false;
         loop {
             match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) => {
@@ -149,6 +155,7 @@ impl Init {
             }
             if s == Signal::SIGCHLD {
                 self.changes.everything = true;
+                self.sigchld_unreaped = true;
             }
         }
         if interruptible {
@@ -165,6 +172,9 @@ impl Init {
                 self.armed = false;
                 self.pending = true;
             }
+            if s == Signal::SIGCHLD {
+                self.sigchld_unreaped = true;
+            }
         }
         if self.pending {
             self.pending = false;
@@ -176,6 +186,12 @@ impl Init {
     /// Sleeps until a signal, an inotify event or `deadline`, then reaps
     /// and reads the signals.
     pub fn wait_event(&mut self, deadline: Option<Instant>, interruptible: bool) -> Flow {
+        // A child's signal already read and not yet reaped: look, don't sleep.
+        let deadline = if self.sigchld_unreaped {
+            Some(Instant::now())
+        } else {
+            deadline
+        };
         let ready = {
             let mut fds = vec![self.signals.as_fd()];
             if let Some(i) = &self.inotify {
