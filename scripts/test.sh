@@ -9,6 +9,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=()
   [ -x /usr/bin/runsv ] || need+=(runit)
   command -v groff >/dev/null 2>&1 || need+=(groff-base)
+  # pgrep, for the fault-injection scenarios (tests/reliab_support).
+  command -v pgrep >/dev/null 2>&1 || need+=(procps)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     apt-get update -qq
