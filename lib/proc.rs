@@ -95,8 +95,12 @@ fn proc_state(pid: i32) -> Option<char> {
 /// This boot's id (`/proc/sys/kernel/random/boot_id`): start times restart at
 /// every boot, and `supervise/` survives reboots.
 pub fn boot_id() -> Option<String> {
-    let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    Some(id.trim().to_string())
+    static ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        Some(id.trim().to_string())
+    })
+    .clone()
 }
 
 /// Which process a pid read from a file or from another process must be.

@@ -4,8 +4,9 @@
 # MINUTES minutes (default 10). runsv restarts each about once a second.
 # Every SAMPLE seconds (default 30) it prints, over all runsv processes, the
 # resident memory (RSS) and proportional set size (PSS) and the open
-# descriptors, and runsvdir's own; at the end the first and last samples and
-# the largest change. Flat numbers mean no leak.
+# descriptors (descriptors the caller leaks into runsvdir count too), and
+# runsvdir's own; at the end the first and last samples. Flat numbers mean
+# no leak.
 #
 #   scripts/soak-crashloop.sh [MINUTES] [SERVICES]
 #
@@ -19,7 +20,7 @@ SAMPLE=${SAMPLE:-30}
 cargo build --release --bins >&2
 BIN=$PWD/target/release
 DIR=$(mktemp -d /tmp/soak-crashloop.XXXXXX)
-trap 'kill -9 "$NS" 2>/dev/null; wait "$NS" 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill -9 "$NS" 2>/dev/null || true; wait "$NS" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for i in $(seq 1 "$SERVICES"); do
   s=$DIR/sv/s$i
   mkdir -p "$s/log"
@@ -75,7 +76,7 @@ while :; do
   [ "$NOW" -ge "$END" ] && break
   sleep "$SAMPLE"
 done
-STARTS=$(grep -c . "$DIR/stderr" || true)
+LINES=$(grep -c . "$DIR/stderr" || true)
 echo "first: $FIRST"
 echo "last:  $LAST"
-echo "stderr lines from runsvdir and its runsv's: $STARTS"
+echo "stderr lines from runsvdir and its runsv's: $LINES"

@@ -15,7 +15,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   # the my_init tests run them in PID namespaces (unshare, nsenter).
   [ -x /usr/bin/python3 ] || need+=(python3)
   command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
-  command -v ps >/dev/null 2>&1 || need+=(procps)
+  # ps and pgrep: the my_init tests and the fault-injection scenarios.
+  { command -v ps && command -v pgrep; } >/dev/null 2>&1 || need+=(procps)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     apt-get update -qq

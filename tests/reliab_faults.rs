@@ -111,6 +111,11 @@ fn supervise_on_a_read_only_file_system() {
     supervise_fault("ro");
 }
 
+/// RLIMIT_NPROC counts every process of a uid: one unused uid per test, as
+/// the tests run side by side.
+const NPROC_UID_RUNSV: &str = "54321";
+const NPROC_UID_RUNSVDIR: &str = "54322";
+
 /// Fork failing (RLIMIT_NPROC reached, as a non-root user): runsv says so in
 /// runit's words and tries again 5 s later, and meanwhile still obeys
 /// commands (runit's sleeps in the supervisor: its `sv down` waits).
@@ -121,7 +126,12 @@ fn runsv_with_fork_failing() {
     }
     let warning = "runsv s: warning: unable to fork, sleeping: temporary failure\n";
     let ours = (common::ours("runsv"), common::ours("sv"));
-    let got = in_namespace("nproc-ours", "nproc.sh", &[&ours.0, &ours.1], &[]);
+    let got = in_namespace(
+        "nproc-ours",
+        "nproc.sh",
+        &[&ours.0, &ours.1],
+        &[NPROC_UID_RUNSV],
+    );
     assert_eq!(
         got,
         format!(
@@ -130,7 +140,12 @@ fn runsv_with_fork_failing() {
         )
     );
     if let Some((runsv, sv)) = common::theirs("runsv").zip(common::theirs("sv")) {
-        let got = in_namespace("nproc-runit", "nproc.sh", &[&runsv, &sv], &[]);
+        let got = in_namespace(
+            "nproc-runit",
+            "nproc.sh",
+            &[&runsv, &sv],
+            &[NPROC_UID_RUNSV],
+        );
         // runit was asleep: the `d` was not seen in time.
         assert!(
             got.starts_with("fork failed: 0\nd seen within 2 s: no\n"),
@@ -156,7 +171,7 @@ fn runsvdir_with_fork_failing() {
         "nproc-rsd-ours",
         "nproc_runsvdir.sh",
         &[&common::ours("runsvdir")],
-        &[],
+        &[NPROC_UID_RUNSVDIR],
     );
     assert_eq!(got, format!("{report}{lines}"));
     if let Some(runsvdir) = common::theirs("runsvdir") {
@@ -164,7 +179,7 @@ fn runsvdir_with_fork_failing() {
             "nproc-rsd-runit",
             "nproc_runsvdir.sh",
             &[&runsvdir],
-            &[],
+            &[NPROC_UID_RUNSVDIR],
             &common::runit_path(),
         );
         assert!(got.starts_with(report), "{got}");

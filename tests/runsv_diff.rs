@@ -54,9 +54,14 @@ impl Svc {
             "finish" => 2,
             _ => 0,
         };
+        // `status` is replaced after `stat` in one update: until it is no
+        // older than `stat`, it may still be the previous update's.
+        let sup = self.path().join(sub).join("supervise");
+        let mtime = |f: &str| fs::metadata(sup.join(f)).and_then(|m| m.modified()).ok();
         wait_for(&format!("{sub} stat {want:?}"), || {
             self.stat(sub) == want
                 && state_pid(&self.path().join(sub)).is_some_and(|(st, _)| st == state)
+                && mtime("status") >= mtime("stat")
         });
     }
 
@@ -486,6 +491,9 @@ fn kill_while_finishing_runs_finish_twice() {
             svc.wait_stat("", "run\n");
             svc.sv(&["down", "s"]);
             svc.wait_stat("", "finish, want down\n");
+            // Once finish has written its line (on a loaded machine the `k`
+            // could otherwise come first).
+            wait_for("finish once", || svc.file("finished").lines().count() == 1);
             use std::io::Write;
             fs::OpenOptions::new()
                 .write(true)
@@ -518,9 +526,15 @@ fn log_finish_is_never_run() {
         },
         |svc| {
             svc.wait_stat("log", "run\n");
+            let log = svc.path().join("log");
+            let old = state_pid(&log).map(|(_, p)| p);
             svc.sv(&["term", "s/log"]);
+            // A new log process: the old `run` stat alone could be seen
+            // before runsv has read the `t`.
             wait_for("log restarted", || {
-                svc.stat("log") == "run\n" && svc.file("log/out").is_empty()
+                svc.stat("log") == "run\n"
+                    && state_pid(&log).is_some_and(|(s, p)| s == 1 && Some(p) != old)
+                    && svc.file("log/out").is_empty()
             });
             svc.sv(&["exit", "s"]);
             let pid = svc.runsv.pid();

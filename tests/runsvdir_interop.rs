@@ -25,11 +25,16 @@ fn scenario(imp: &Impl, sv_bin: &std::path::Path) {
         imp.label
     );
     assert!(wait_until(SLOW, || runsv_alive(&sv.join("a/log"))));
-    let mut c = clean_command(sv_bin);
-    c.arg("status").arg(sv.join("a"));
-    let (out, _, code) = text(&run(c));
-    assert_eq!(code, 0, "{out}");
-    assert!(out.starts_with("run: "), "{}: {out}", imp.label);
+    // The service may run before runsv has written its status: poll.
+    let mut out = String::new();
+    let seen = wait_until(SLOW, || {
+        let mut c = clean_command(sv_bin);
+        c.arg("status").arg(sv.join("a"));
+        let (o, _, code) = text(&run(c));
+        out = o;
+        code == 0 && out.starts_with("run: ")
+    });
+    assert!(seen, "{}: {out}", imp.label);
     let old = runsvs(p.pid())[0].1;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(old),
