@@ -110,7 +110,6 @@ impl LogDir {
 
     /// Writes the pending block, retrying forever; on a full disk it may
     /// delete the oldest files down to `N` (runit's `buffer_pwrite`).
-    /// Writeback of what is written is started early (see `WRITEBACK_MIN`).
     pub(super) fn write_pending(&mut self, cur: &File) {
         let mut done = 0;
         while done < self.pending.len() {
@@ -121,14 +120,25 @@ impl LogDir {
             }
         }
         self.pending.clear();
+    }
+
+    /// Starts writeback of what has been written to `current` since the
+    /// last start, once there is enough of it (see `WRITEBACK_MIN`). It can
+    /// block while the disk is busy, so svlogd calls it only once the input
+    /// just written has been consumed: a kill then repeats nothing.
+    pub fn start_writeback(&mut self) {
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
+        let written = self.size - self.pending.len() as u64;
         let every = match self.cfg.size_max {
             0 => WRITEBACK_MAX,
             max => (max / 4).clamp(WRITEBACK_MIN, WRITEBACK_MAX),
         };
-        if self.size >= self.kicked + every {
+        if written >= self.kicked + every {
             // A hint: the fsync that finishes the file still waits for all.
-            let _ = crate::sys::start_writeback(cur, self.kicked, self.size - self.kicked);
-            self.kicked = self.size;
+            let _ = crate::sys::start_writeback(cur, self.kicked, written - self.kicked);
+            self.kicked = written;
         }
     }
 
