@@ -16,8 +16,8 @@ use std::fs::File;
 pub(super) const WRITE_AT: usize = 256 * 1024;
 /// Writeback of `current` is started (`sync_file_range`, not waited for)
 /// each time a quarter of the size limit more has been written (within these
-/// bounds; the upper one without a limit), so that the disk works while
-/// svlogd reads, and the fsync at rotation or close finds little left to do.
+/// bounds), so that the disk works while svlogd reads, and the fsync at
+/// rotation finds little left to do.
 const WRITEBACK_MIN: u64 = 64 * 1024;
 const WRITEBACK_MAX: u64 = 1024 * 1024;
 
@@ -131,8 +131,10 @@ impl LogDir {
             return;
         };
         let written = self.size - self.pending.len() as u64;
+        // Without a size limit the only fsync is at the end, as with
+        // `dd conv=fsync`: the kernel's own writeback does as well there.
         let every = match self.cfg.size_max {
-            0 => WRITEBACK_MAX,
+            0 => return,
             max => (max / 4).clamp(WRITEBACK_MIN, WRITEBACK_MAX),
         };
         if written >= self.kicked + every {
