@@ -16,8 +16,8 @@ use std::fs::File;
 pub(super) const WRITE_AT: usize = 256 * 1024;
 /// Writeback of `current` is started (`sync_file_range`, not waited for)
 /// each time a quarter of the size limit more has been written (within these
-/// bounds; the upper one without a limit), so that the disk works while
-/// svlogd reads, and the fsync at rotation or close finds little left to do.
+/// bounds), so that the disk works while svlogd reads, and the fsync at
+/// rotation finds little left to do.
 const WRITEBACK_MIN: u64 = 64 * 1024;
 const WRITEBACK_MAX: u64 = 1024 * 1024;
 
@@ -110,7 +110,6 @@ impl LogDir {
 
     /// Writes the pending block, retrying forever; on a full disk it may
     /// delete the oldest files down to `N` (runit's `buffer_pwrite`).
-    /// Writeback of what is written is started early (see `WRITEBACK_MIN`).
     pub(super) fn write_pending(&mut self, cur: &File) {
         let mut done = 0;
         while done < self.pending.len() {
@@ -121,14 +120,27 @@ impl LogDir {
             }
         }
         self.pending.clear();
+    }
+
+    /// Starts writeback of what has been written to `current` since the
+    /// last start, once there is enough of it (see `WRITEBACK_MIN`). It can
+    /// block while the disk is busy, so svlogd calls it only once the input
+    /// just written has been consumed: a kill then repeats nothing.
+    pub fn start_writeback(&mut self) {
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
+        let written = self.size - self.pending.len() as u64;
+        // Without a size limit the only fsync is at the end, as with
+        // `dd conv=fsync`: the kernel's own writeback does as well there.
         let every = match self.cfg.size_max {
-            0 => WRITEBACK_MAX,
+            0 => return,
             max => (max / 4).clamp(WRITEBACK_MIN, WRITEBACK_MAX),
         };
-        if self.size >= self.kicked + every {
+        if written >= self.kicked + every {
             // A hint: the fsync that finishes the file still waits for all.
-            let _ = crate::sys::start_writeback(cur, self.kicked, self.size - self.kicked);
-            self.kicked = self.size;
+            let _ = crate::sys::start_writeback(cur, self.kicked, written - self.kicked);
+            self.kicked = written;
         }
     }
 

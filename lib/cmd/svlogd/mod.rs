@@ -62,12 +62,15 @@ impl Svlogd {
         for d in &mut self.dirs {
             d.rotate_if_due();
             d.flush();
+            d.start_writeback();
         }
     }
 
+    /// The rotations left due, then early writeback where enough is written.
     fn rotate_due(&mut self) {
         for d in &mut self.dirs {
             d.rotate_if_due();
+            d.start_writeback();
         }
     }
 
