@@ -1,5 +1,5 @@
 //! envdir: a directory of files, each naming an environment variable and
-//! holding its value (spec/chpst.md §5), turned into staged changes, and the
+//! holding its value (doc/runit/chpst.md §5), turned into staged changes, and the
 //! way runit applies staged changes to an environment.
 //!
 //! A staged change is a byte string in runit's form: `NAME=value` sets,
@@ -130,7 +130,7 @@ fn read_entry(dirfd: RawFd, name: &OsStr, scratch: &mut Vec<u8>) -> Result<(), E
 
 /// Turns the content in `scratch` into the staged change for `name`, and
 /// leaves `scratch` as runit's buffer would be afterwards (value plus a NUL),
-/// which is what a following dangling symlink then reuses (spec quirk).
+/// which is what a following dangling symlink then reuses (doc/runit/quirks.md #26).
 pub fn stage(name: &[u8], scratch: &mut Vec<u8>) -> Vec<u8> {
     let mut change = name.to_vec();
     if scratch.is_empty() {

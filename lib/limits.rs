@@ -1,4 +1,4 @@
-//! Soft resource limits as chpst and softlimit set them (spec/chpst.md §6).
+//! Soft resource limits as chpst and softlimit set them (doc/runit/chpst.md §6).
 //!
 //! runit keeps each request in a C `long`: -2 means "not requested", -1
 //! (softlimit's `=`) means "the hard limit", and numbers that wrapped below

@@ -30,7 +30,7 @@ pub enum Want {
 /// The facts the status record carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Status {
-    /// Time of the last state change (see supervise.md §7.2).
+    /// Time of the last state change (doc/runit/supervise.md §7.2).
     pub time: Tai64n,
     /// Pid of the current child, 0 if none.
     pub pid: u32,

@@ -1,4 +1,4 @@
-//! User and group specifications as chpst reads them (spec/chpst.md §4):
+//! User and group specifications as chpst reads them (doc/runit/chpst.md §4):
 //! `user`, `user:group[:group...]` and the numeric `:uid:gid[:gid...]`, plus
 //! the plain account lookup of the setuidgid/envuidgid personalities.
 //!

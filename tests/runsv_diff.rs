@@ -476,7 +476,7 @@ fn control_override_scripts() {
 
 #[test]
 fn kill_while_finishing_runs_finish_twice() {
-    // runit's quirk 1: `k` during finish records "down" without killing
+    // runit's quirk (doc/runit/quirks.md #1): `k` during finish records "down" without killing
     // finish, so when finish exits it is taken for a run exit.
     differential(
         "k-finish",

@@ -1,4 +1,4 @@
-//! runit's getopt (spec/common.md §3): options only before the first operand;
+//! runit's getopt (doc/runit/common.md §3): options only before the first operand;
 //! `--` (or any word starting with it) ends them and is consumed; a lone `-` ends them and is kept; flags
 //! cluster; an option's argument is the rest of the word or the next word.
 

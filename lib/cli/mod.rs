@@ -1,5 +1,5 @@
 //! Command-line parsing. runit's option syntax is its own small getopt
-//! (spec/common.md §3: options only before the first operand, any word
+//! (doc/runit/common.md §3: options only before the first operand, any word
 //! starting with `--` ends them, clustered flags, arguments glued or next);
 //! [`getopt`] reproduces it exactly, which is simpler and more faithful than
 //! bending a general-purpose parser (clap is therefore not a dependency).

@@ -1,5 +1,5 @@
 //! runsvchdir: switches `/etc/runit/runsvdir/current` to another service
-//! directory set, as runit 2.1.2's runsvchdir does (spec/runsvchdir-utmpset.md).
+//! directory set, as runit 2.1.2's runsvchdir does (doc/runit/runsvchdir.md).
 //! runsvdir running on a path through `current` notices the switch by itself.
 
 use crate::errstr;

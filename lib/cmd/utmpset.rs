@@ -1,6 +1,6 @@
 //! utmpset: marks a terminal line's utmp record as logged out, and with `-w`
 //! appends a logout record to wtmp, as runit 2.1.2's utmpset does
-//! (spec/runsvchdir-utmpset.md §2). Records are glibc's 384-byte `struct utmp`
+//! (doc/runit/utmpset.md). Records are glibc's 384-byte `struct utmp`
 //! on x86_64, handled here as bytes at fixed offsets.
 
 use crate::cli::getopt::{self, Opt};

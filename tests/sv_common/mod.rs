@@ -76,7 +76,7 @@ impl World {
 
     /// Waits until the service's last change lies in an earlier whole second
     /// than now. A `t`-type wait (restart) started in the same second as the
-    /// service may pass on the old status (spec/sv.md §5.2); after this it
+    /// service may pass on the old status (doc/runit/sv.md §5.2); after this it
     /// cannot, so the scenario no longer depends on that race.
     pub fn wait_past_second(&self, name: &str) {
         let dir = self.path(name);

@@ -1,5 +1,5 @@
 //! chpst: change the process state, then exec a program in place (no fork).
-//! The same binary is six smaller tools, chosen by argv[0] (spec/chpst.md §1).
+//! The same binary is six smaller tools, chosen by argv[0] (doc/runit/chpst.md §1).
 //!
 //! options.rs reads chpst's command line, state.rs carries out each change in
 //! runit's order and execs, personality.rs holds the six small tools.

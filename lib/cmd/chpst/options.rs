@@ -1,4 +1,4 @@
-//! chpst's own command line (spec/chpst.md §2): runit's getopt over
+//! chpst's own command line (doc/runit/chpst.md §2): runit's getopt over
 //! `u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vP012V`, turned into a [`Plan`].
 
 use crate::cli::getopt::{parse, scan_ulong, Opt};

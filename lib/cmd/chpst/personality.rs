@@ -1,5 +1,5 @@
 //! The six small tools chpst becomes when called by another name
-//! (spec/chpst.md §8). Each takes only its own syntax; all of them exec
+//! (doc/runit/chpst.md §8). Each takes only its own syntax; all of them exec
 //! through the same PATH search and speak with chpst's message prefix.
 
 use super::options::{number, Refusal};
@@ -118,7 +118,7 @@ pub fn softlimit(names: &Names, args: &[OsString]) -> i32 {
 }
 
 /// One softlimit option. A bad value prints chpst's own usage under the
-/// name softlimit (runit's quirk).
+/// name softlimit (doc/runit/quirks.md #31).
 fn set_limit(names: &Names, limits: &mut Limits, c: u8, arg: &OsStr) {
     let value = if arg == "=" {
         HARD

@@ -1,4 +1,4 @@
-//! Carrying out a chpst plan, each change in runit's order (spec/chpst.md §3),
+//! Carrying out a chpst plan, each change in runit's order (doc/runit/chpst.md §3),
 //! and the steps the personalities share. Every failure is fatal before
 //! anything is executed: the program never runs with a half-changed state.
 

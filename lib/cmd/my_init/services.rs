@@ -116,7 +116,7 @@ pub fn control(svc: &Path, byte: u8) -> bool {
 /// sv's `d` check, without its race: the record must also say "want
 /// down", so a record written before runsv read our `d` (a service that
 /// has just been started, or is between two runs) does not count (sv
-/// accepts such a stale record, spec/sv.md §5.2). Done too when runsv is
+/// accepts such a stale record, doc/runit/sv.md §5.2). Done too when runsv is
 /// gone; an unreadable record is waited for (up to the timeout).
 fn is_down(svc: &Path) -> bool {
     match probe(svc) {

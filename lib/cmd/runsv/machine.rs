@@ -1,5 +1,5 @@
 //! runsv's behaviour as a state machine: what each control byte, each reaped
-//! child and each loop turn does to the two services (runsv.md §3-§9). It
+//! child and each loop turn does to the two services (doc/runit/runsv.md §3-§8). It
 //! performs no I/O itself; every effect goes through [`Effects`], which the
 //! I/O shell implements with real processes and files, and tests with a log.
 
@@ -115,7 +115,7 @@ impl Service {
 pub struct Machine {
     pub main: Service,
     pub log: Option<Service>,
-    /// runit keeps one "pid changed" flag for both services (supervise.md §4.3).
+    /// runit keeps one "pid changed" flag for both services (doc/runit/supervise.md §4.3).
     pid_changed: bool,
 }
 
@@ -180,7 +180,7 @@ impl Machine {
         }
     }
 
-    /// Applies one control byte (runsv.md §6).
+    /// Applies one control byte (doc/runit/runsv.md §6).
     // One arm per control byte, as runit's command table reads; match guards
     // would hide the "if running" each arm starts with.
     #[allow(clippy::collapsible_match)]
@@ -220,7 +220,7 @@ impl Machine {
                 if self.svc(which).running() && !self.control(which, c, fx) {
                     self.signal(which, Signal::SIGKILL, fx);
                 }
-                // runit records "down" without a status write (quirk 1).
+                // runit records "down" without a status write (doc/runit/quirks.md #1).
                 self.svc(which).state = State::Down;
             }
             b'p' | b'c' => {
@@ -244,8 +244,8 @@ impl Machine {
         }
     }
 
-    /// A child was reaped (runsv.md §5). Pids of neither service are ones
-    /// runsv forgot (the `k` quirk) and are ignored.
+    /// A child was reaped (doc/runit/runsv.md §5). Pids of neither service are ones
+    /// runsv forgot (doc/runit/quirks.md #1) and are ignored.
     pub fn reaped(&mut self, pid: i32, wstatus: i32, fx: &mut dyn Effects) {
         if pid == 0 {
             return;
@@ -286,7 +286,7 @@ impl Machine {
         self.update(which, fx);
     }
 
-    /// runit's startservice (runsv.md §4.1).
+    /// runit's startservice (doc/runit/runsv.md §4.1).
     fn start(&mut self, which: Which, fx: &mut dyn Effects) {
         let program = if which == Which::Main && self.main.state == State::Finish {
             Program::Finish(self.main.wstatus)
@@ -324,7 +324,7 @@ impl Machine {
         self.update(which, fx);
     }
 
-    /// runit's stopservice (runsv.md §6.1).
+    /// runit's stopservice (doc/runit/runsv.md §6.1).
     fn stop(&mut self, which: Which, fx: &mut dyn Effects) {
         if self.svc(which).pid != 0 && !self.control(which, b't', fx) {
             self.signal(which, Signal::SIGTERM, fx);

@@ -1,5 +1,5 @@
 //! runsv: supervises one service directory (and its log service) exactly as
-//! runit 2.1.2's runsv does. See spec/runsv.md and spec/supervise.md.
+//! runit 2.1.2's runsv does. See doc/runit/runsv.md, doc/runit/supervise.md.
 //!
 //! [`machine`] decides; this module is the I/O shell: start-up, the poll
 //! loop, processes, FIFOs and files.
@@ -38,7 +38,7 @@ const EXIT_FATAL: i32 = msg::EXIT_TEMPORARY;
 /// How long runsv waits before writing files that could not be written again.
 const STATUS_RETRY: Duration = Duration::from_secs(1);
 /// A descriptor number that is never open: what a child gets as its log pipe
-/// end once runsv has closed the pipe on exit (runit's quirk 7).
+/// end once runsv has closed the pipe on exit (doc/runit/quirks.md #5).
 const CLOSED_FD: RawFd = -2;
 
 /// The descriptors runsv holds for one service's `supervise/` directory.
@@ -80,7 +80,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     run(voice, &args[1])
 }
 
-/// runsv's start-up sequence, in runit's order (supervise.md §2), then the loop.
+/// runsv's start-up sequence, in runit's order (doc/runit/supervise.md §2), then the loop.
 fn run(voice: Voice, dir: &OsString) -> i32 {
     let mut signals = match Signals::new(&[Signal::SIGCHLD, Signal::SIGTERM]) {
         Ok(s) => s,
@@ -139,7 +139,7 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         shell.open_ok(Which::Log, fds);
     }
 
-    // The main loop, in runit's order (runsv.md §3).
+    // The main loop, in runit's order (doc/runit/runsv.md §3).
     loop {
         let deadline = match (machine.start_due(&mut shell), shell.retry_at) {
             (Some(a), Some(b)) => Some(a.min(b)),

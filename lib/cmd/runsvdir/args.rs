@@ -1,5 +1,5 @@
 //! runsvdir's command line. runit does not use getopt here: it looks at the
-//! first argument only (spec/runsvdir.md §1). Our one extension,
+//! first argument only (doc/runit/runsvdir.md §1). Our one extension,
 //! `--graceful[=SECONDS]`, may come before it.
 
 use std::ffi::{OsStr, OsString};

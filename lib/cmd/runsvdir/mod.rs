@@ -1,6 +1,6 @@
 //! runsvdir: starts and watches one runsv per service directory, as runit
 //! 2.1.2's runsvdir does (Debian 2.1.2-54, SIGALRM forced rescan included).
-//! See spec/runsvdir.md.
+//! See doc/runit/runsvdir.md and doc/differences.md §3.
 //!
 //! Same behaviour, different mechanism: runit wakes up every 5 s to reap and
 //! to compare the directory's mtime. Here SIGCHLD arrives on a signalfd and

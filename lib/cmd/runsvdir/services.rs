@@ -1,5 +1,5 @@
 //! The table of services runsvdir supervises and the scan that keeps it in
-//! step with the directory (spec/runsvdir.md §4 and §7). A service is known by
+//! step with the directory (doc/runit/runsvdir.md §4, §7). A service is known by
 //! its directory's (device, inode), not by its name.
 
 use crate::errstr;

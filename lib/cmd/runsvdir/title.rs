@@ -1,4 +1,4 @@
-//! The readproctitle log (spec/runsvdir.md §5): a pipe whose write end is
+//! The readproctitle log (doc/runit/runsvdir.md §5): a pipe whose write end is
 //! runsvdir's fd 2 (and so every runsv's and service's stderr), shown as a
 //! rolling window in runsvdir's own `log` argument in `/proc/PID/cmdline`.
 

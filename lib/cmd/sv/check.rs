@@ -1,4 +1,4 @@
-//! Whether a sent command has taken effect (spec/sv.md §5.1), and the
+//! Whether a sent command has taken effect (doc/runit/sv.md §5.1), and the
 //! service's own `check` script (§7).
 
 use super::service::{Got, Sv};

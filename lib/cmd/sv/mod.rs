@@ -1,5 +1,5 @@
 //! sv: controls and queries services supervised by runsv, as runit 2.1.2's sv
-//! does (spec/sv.md): the same commands, output lines, streams and exit codes,
+//! does (doc/runit/sv.md): the same commands, output lines, streams and exit codes,
 //! in normal mode and in the LSB init-script mode used when it is called by
 //! another name. Waits end as soon as the wanted state is reached (wait.rs).
 //! The command `json` is our addition (json.rs).
@@ -50,7 +50,7 @@ impl Plan {
     }
 }
 
-/// runit's dispatch on the command word (spec/sv.md §3). None means usage.
+/// runit's dispatch on the command word (doc/runit/sv.md §3). None means usage.
 pub fn plan(word: &[u8], verbose: bool, lsb: bool) -> Option<Plan> {
     let first = *word.first()?;
     match first {

@@ -1,6 +1,6 @@
 //! One run of sv over its services: the current directory dance, reading a
 //! status record, printing it, sending control bytes, and runit's diagnostics
-//! with the exit-code count they carry (spec/sv.md §2, §4, §6).
+//! with the exit-code count they carry (doc/runit/sv.md §2, §4, §6).
 
 use super::out::Out;
 use crate::errstr;
@@ -104,7 +104,7 @@ impl Sv {
         self.exit(code)
     }
 
-    /// Changes into the service directory `name` (spec/sv.md §2). On failure
+    /// Changes into the service directory `name` (doc/runit/sv.md §2). On failure
     /// prints the `fail:` line and returns false.
     pub fn enter(&mut self, name: &[u8], pass: Pass) -> bool {
         self.svc.clear();

@@ -1,4 +1,4 @@
-//! What sv prints about a service: the status text (spec/sv.md §6.1) and
+//! What sv prints about a service: the status text (doc/runit/sv.md §6.1) and
 //! the `status` command with its log part and LSB exit codes (§6.2).
 
 use super::service::{Got, Sv};

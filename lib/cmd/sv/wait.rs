@@ -1,4 +1,4 @@
-//! The waiting pass (spec/sv.md §5), with runit's results but not its pace.
+//! The waiting pass (doc/runit/sv.md §5), with runit's results but not its pace.
 //!
 //! runit looks every 420 ms ("its moments": 0, 420 ms, 840 ms, ... after the
 //! start). Here the services are looked at again as soon as runsv renames a

@@ -1,5 +1,5 @@
 //! svlogd: reads lines on stdin and appends them to rotated log files in one
-//! or more directories (spec/svlogd.md). This module is the policy: options,
+//! or more directories (doc/runit/svlogd.md). This module is the policy: options,
 //! what happens to each line in each directory, and the single-threaded poll
 //! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
 
