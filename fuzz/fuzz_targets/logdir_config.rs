@@ -28,9 +28,7 @@ fuzz_target!(|data: &[u8]| {
             "{w}"
         );
     }
-    // Lines are independent of each other except for the `u` address and
-    // port: a config without u/U lines parses the same with any line before
-    // it dropped, as far as the last line's own setting goes.
+    // Without `u`/`U` lines there is no UDP and nothing to warn about.
     if !data.contains(&b'u') && !data.contains(&b'U') {
         assert!(cfg.udp.is_none() && !cfg.udp_only && warnings.is_empty());
     }
