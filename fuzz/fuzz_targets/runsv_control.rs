@@ -42,10 +42,10 @@ impl Effects for World {
             "signal to {pid}, not a live child"
         );
     }
-    fn start(&mut self, _: Which, _: Program) -> i32 {
+    fn start(&mut self, _: Which, _: Program) -> Option<i32> {
         self.next_pid += 1;
         self.alive.insert(self.next_pid);
-        self.next_pid
+        Some(self.next_pid)
     }
     fn write_status(&mut self, _: Which, status: &Status, stat: &str, with_pid: bool) -> bool {
         assert!(status.state <= 2);
