@@ -21,7 +21,7 @@
 //! environment under the C locale (PEP 538).
 
 pub mod args;
-mod env;
+pub mod env;
 mod follow;
 mod init;
 mod pyword;
