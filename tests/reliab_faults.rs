@@ -189,6 +189,38 @@ fn runsvdir_with_fork_failing() {
     }
 }
 
+const NPROC_UID_SVLOGD: &str = "54323";
+
+/// svlogd as a non-root user at its RLIMIT_NPROC: the fork for its processor
+/// fails, svlogd pauses in runit's words and tries again, and once a process
+/// of the user is gone the rotated files are processed, every line once.
+#[test]
+fn svlogd_with_fork_failing() {
+    if !can_unshare("svlogd_with_fork_failing") {
+        return;
+    }
+    let ours = in_namespace(
+        "nproc-svlogd-ours",
+        "nproc_svlogd.sh",
+        &[&common::ours("svlogd")],
+        &[NPROC_UID_SVLOGD],
+    );
+    let want = "fork failed: 0\nprocessed once a process is gone: 0\nsvlogd exit 0\n\
+                svlogd: pausing: unable to fork for processor: d: ...\n\
+                300 lines, 0 not exactly once\n";
+    assert_eq!(ours, want);
+    if let Some(svlogd) = common::theirs("svlogd") {
+        let theirs = in_namespace_with(
+            "nproc-svlogd-runit",
+            "nproc_svlogd.sh",
+            &[&svlogd],
+            &[NPROC_UID_SVLOGD],
+            &common::runit_path(),
+        );
+        assert_eq!(theirs, want, "Debian's svlogd");
+    }
+}
+
 /// runsv under a tight RLIMIT_NOFILE: ours needs one descriptor less than
 /// runit's (a signalfd, not a self-pipe), so wherever runit's runs, ours runs
 /// too, and with the limit one lower ours still supervises (a status write
