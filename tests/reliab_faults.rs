@@ -221,6 +221,37 @@ fn svlogd_with_fork_failing() {
     }
 }
 
+/// runsvdir under a tight RLIMIT_NOFILE: it cannot open its directory, says
+/// so in runit's words and, as runit's, scans again once the directory
+/// changes. Ours holds two descriptors more than runit's (its signalfd and
+/// inotify), so it is tried at a limit two higher.
+#[test]
+fn runsvdir_with_few_descriptors() {
+    if !can_unshare("runsvdir_with_few_descriptors") {
+        return;
+    }
+    let want = "warned: 0\nstarted once the directory changed: 0\n\
+                runsvdir sv: warning: unable to open directory sv: \
+                process cannot open more files\n";
+    let ours = in_namespace(
+        "nofile-rsd-ours",
+        "nofile_runsvdir.sh",
+        &[&common::ours("runsvdir")],
+        &["6"],
+    );
+    assert_eq!(ours, want);
+    if let Some(runsvdir) = common::theirs("runsvdir") {
+        let theirs = in_namespace_with(
+            "nofile-rsd-runit",
+            "nofile_runsvdir.sh",
+            &[&runsvdir],
+            &["4"],
+            &common::runit_path(),
+        );
+        assert_eq!(theirs, want, "Debian's runsvdir");
+    }
+}
+
 /// runsv under a tight RLIMIT_NOFILE: ours needs one descriptor less than
 /// runit's (a signalfd, not a self-pipe), so wherever runit's runs, ours runs
 /// too, and with the limit one lower ours still supervises (a status write
