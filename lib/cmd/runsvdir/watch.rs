@@ -71,7 +71,10 @@ impl Watch {
             | AddWatchFlags::IN_DELETE_SELF
             | AddWatchFlags::IN_MOVE_SELF
             | AddWatchFlags::from_bits_retain(libc::IN_MASK_ADD);
-        let dir_ok = match inotify.add_watch(dir, entry_events | AddWatchFlags::IN_ONLYDIR) {
+        // IN_ATTRIB on the directory itself: a `touch` of it makes runit's
+        // 5 s mtime poll scan, so it makes ours scan too.
+        let dir_events = entry_events | AddWatchFlags::IN_ATTRIB | AddWatchFlags::IN_ONLYDIR;
+        let dir_ok = match inotify.add_watch(dir, dir_events) {
             Ok(wd) => {
                 self.watched.entry(wd).or_default().is_dir = true;
                 true
@@ -111,15 +114,20 @@ impl Watch {
                         | AddWatchFlags::IN_IGNORED,
                 );
                 let name = ev.name.as_deref();
+                let attrib = ev.mask.contains(AddWatchFlags::IN_ATTRIB);
                 if w.is_dir {
                     if self_event {
                         change.path = true;
+                    } else if attrib {
+                        // The directory's own times (a touch); an entry's
+                        // attributes change nothing runit looks at.
+                        change.entries = change.entries || name.is_none();
                     } else if name.is_some_and(|n| n.as_bytes().first() != Some(&b'.')) {
                         // Dot names are never services (runit skips them).
                         change.entries = true;
                     }
                 }
-                if self_event || name.is_some_and(|n| w.names.iter().any(|m| m == n)) {
+                if self_event || (!attrib && name.is_some_and(|n| w.names.iter().any(|m| m == n))) {
                     change.path = change.path || !w.names.is_empty();
                 }
             }
