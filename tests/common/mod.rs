@@ -229,22 +229,25 @@ pub fn kill_tagged(tag: &str) {
     }
 }
 
-fn tagged_pids(needle: &str) -> Vec<i32> {
-    let mut out = Vec::new();
+/// Every pid in /proc, as this process sees them.
+pub fn all_pids() -> Vec<i32> {
     let Ok(entries) = fs::read_dir("/proc") else {
-        return out;
+        return Vec::new();
     };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        if let Ok(env) = fs::read(format!("/proc/{pid}/environ")) {
-            if env.split(|&b| b == 0).any(|v| v == needle.as_bytes()) {
-                out.push(pid);
-            }
-        }
-    }
-    out
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+        .collect()
+}
+
+fn tagged_pids(needle: &str) -> Vec<i32> {
+    all_pids()
+        .into_iter()
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == needle.as_bytes()))
+        })
+        .collect()
 }
 
 /// Runs a command to completion with a deadline, returning its output.

@@ -364,13 +364,7 @@ pub fn ns_processes(pid1: i32) -> Vec<(i32, char, String)> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
+    for pid in common::all_pids() {
         if fs::read_link(format!("/proc/{pid}/ns/pid")).ok().as_ref() != Some(&ns) {
             continue;
         }
