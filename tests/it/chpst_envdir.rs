@@ -55,12 +55,8 @@ fn with_env(bin: &Path, cwd: &Path, args: &[&str]) -> Command {
 #[test]
 fn every_value_quirk_and_the_resulting_order() {
     let t = TestDir::new("chpst-envdir-values");
-    let Some(p) = Pair::new(&t, "chpst", "every_value_quirk_and_the_resulting_order") else {
-        return;
-    };
-    let Some(e) = Pair::new(&t, "envdir", "every_value_quirk_and_the_resulting_order") else {
-        return;
-    };
+    let p = Pair::new(&t, "chpst", "every_value_quirk_and_the_resulting_order");
+    let e = Pair::new(&t, "envdir", "every_value_quirk_and_the_resulting_order");
     quirky_envdir(&t.join("env"));
     // `env` is found through the original PATH although the envdir sets one.
     let out = p.same("-e", |bin| with_env(bin, &t.path, &["-e", "env", "env"]));
@@ -94,12 +90,8 @@ fn every_value_quirk_and_the_resulting_order() {
 #[test]
 fn subdirectories() {
     let t = TestDir::new("chpst-envdir-subdir");
-    let Some(p) = Pair::new(&t, "chpst", "subdirectories") else {
-        return;
-    };
-    let Some(e) = Pair::new(&t, "envdir", "subdirectories") else {
-        return;
-    };
+    let p = Pair::new(&t, "chpst", "subdirectories");
+    let e = Pair::new(&t, "envdir", "subdirectories");
     fs::create_dir_all(t.join("env/SUB")).unwrap();
     fs::write(t.join("env/X"), "x\n").unwrap();
     symlink("X", t.join("env/Y")).unwrap();
@@ -133,12 +125,8 @@ fn subdirectories() {
 #[test]
 fn missing_and_wrong_directories() {
     let t = TestDir::new("chpst-envdir-missing");
-    let Some(p) = Pair::new(&t, "chpst", "missing_and_wrong_directories") else {
-        return;
-    };
-    let Some(e) = Pair::new(&t, "envdir", "missing_and_wrong_directories") else {
-        return;
-    };
+    let p = Pair::new(&t, "chpst", "missing_and_wrong_directories");
+    let e = Pair::new(&t, "envdir", "missing_and_wrong_directories");
     fs::write(t.join("file"), "x").unwrap();
     let cases = [
         (
@@ -162,12 +150,8 @@ fn missing_and_wrong_directories() {
 #[test]
 fn unreadable_entries_and_directories() {
     let t = TestDir::new("chpst-envdir-unreadable");
-    let Some(p) = Pair::new(&t, "chpst", "unreadable_entries_and_directories") else {
-        return;
-    };
-    let Some(e) = Pair::new(&t, "envdir", "unreadable_entries_and_directories") else {
-        return;
-    };
+    let p = Pair::new(&t, "chpst", "unreadable_entries_and_directories");
+    let e = Pair::new(&t, "envdir", "unreadable_entries_and_directories");
     // Root reads everything: the programs run as nobody (chpst -u nobody
     // starting the same side's binary).
     fs::create_dir(t.join("secret")).unwrap();
@@ -233,13 +217,11 @@ fn unreadable_entries_and_directories() {
 #[test]
 fn a_directory_as_an_entry_with_a_dangling_link_after_it() {
     let t = TestDir::new("chpst-envdir-order");
-    let Some(p) = Pair::new(
+    let p = Pair::new(
         &t,
         "chpst",
         "a_directory_as_an_entry_with_a_dangling_link_after_it",
-    ) else {
-        return;
-    };
+    );
     // Many entries so that readdir order mixes kinds; the dangling links
     // take whatever came before them, in both implementations alike.
     let env = t.join("env");

@@ -17,9 +17,7 @@ fn probe<'a>(first: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn setuidgid() {
     let t = TestDir::new("chpst-setuidgid");
-    let Some(p) = Pair::new(&t, "setuidgid", "setuidgid") else {
-        return;
-    };
+    let p = Pair::new(&t, "setuidgid", "setuidgid");
     for account in ["nobody", "daemon", "root"] {
         let out = p.same_args(account, &t.path, &probe(&[account]));
         assert_eq!(out.2, 0, "{account}: {out:?}");
@@ -67,9 +65,7 @@ fn setuidgid() {
 #[test]
 fn envuidgid() {
     let t = TestDir::new("chpst-envuidgid");
-    let Some(p) = Pair::new(&t, "envuidgid", "envuidgid") else {
-        return;
-    };
+    let p = Pair::new(&t, "envuidgid", "envuidgid");
     for account in ["nobody", "daemon"] {
         let out = p.same(account, |bin| {
             let mut c = clean_command(bin);
@@ -106,9 +102,7 @@ fn envuidgid() {
 #[test]
 fn envdir() {
     let t = TestDir::new("chpst-envdir-personality");
-    let Some(p) = Pair::new(&t, "envdir", "envdir") else {
-        return;
-    };
+    let p = Pair::new(&t, "envdir", "envdir");
     fs::create_dir(t.join("env")).unwrap();
     fs::write(t.join("env/FOO"), "bar\n").unwrap();
     let out = p.same_args("plain", &t.path, &probe(&["env"]));
@@ -135,9 +129,7 @@ fn envdir() {
 #[test]
 fn pgrphack() {
     let t = TestDir::new("chpst-pgrphack");
-    let Some(p) = Pair::new(&t, "pgrphack", "pgrphack") else {
-        return;
-    };
+    let p = Pair::new(&t, "pgrphack", "pgrphack");
     let quoted = PROBE.replace('\'', "'\\''");
     let out = p.same("as a child", |bin| {
         as_child(bin, &t.path, &format!("sh -c '{quoted}'"))
@@ -158,12 +150,8 @@ fn pgrphack() {
 #[test]
 fn setlock() {
     let t = TestDir::new("chpst-setlock");
-    let Some(p) = Pair::new(&t, "setlock", "setlock") else {
-        return;
-    };
-    let Some(d) = Pair::new(&t, "dsetlock", "setlock") else {
-        return;
-    };
+    let p = Pair::new(&t, "setlock", "setlock");
+    let d = Pair::new(&t, "dsetlock", "setlock");
     let usage = "usage: setlock [ -nNxX ] file program [ arg ... ]\n\n";
     let out = p.same_args("free lock", &t.path, &probe(&["lk"]));
     assert!(
@@ -197,7 +185,7 @@ fn setlock() {
     assert_eq!((out.1.as_str(), out.2), ("", 0));
     assert!(!t.join("ran").exists());
     // -n waits until the holder is gone.
-    chpst_support::both_wait_for_lock(&t, [&p.ours, &p.theirs], &["-n", "lk"], holder);
+    chpst_support::both_wait_for_lock(&t, &p.bins(), &["-n", "lk"], holder);
     // Failures to open, and to run, with and without -x.
     let out = p.same_args("open fails", &t.path, &["no/such/lk", "true"]);
     assert_eq!(
@@ -232,9 +220,7 @@ fn setlock() {
 #[test]
 fn softlimit() {
     let t = TestDir::new("chpst-softlimit");
-    let Some(p) = Pair::new(&t, "softlimit", "softlimit") else {
-        return;
-    };
+    let p = Pair::new(&t, "softlimit", "softlimit");
     let quoted = PROBE.replace('\'', "'\\''");
     let cases: &[&str] = &[
         "-a 400000000",

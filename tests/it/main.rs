@@ -24,7 +24,7 @@
 mod chpst_support;
 mod common;
 mod my_init_support;
-mod phusion_support;
+mod reference;
 mod runsvdir_util;
 mod sv_common;
 mod svlogd_support;

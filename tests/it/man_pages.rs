@@ -6,7 +6,7 @@ use std::process::Command;
 #[test]
 fn man_pages_lint_clean() {
     if Command::new("groff").arg("--version").output().is_err() {
-        eprintln!("SKIPPED man_pages_lint_clean: groff is not installed");
+        crate::reference::unavailable("man_pages_lint_clean", "groff is not installed");
         return;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");

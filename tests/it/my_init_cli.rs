@@ -2,7 +2,7 @@
 //! option, abbreviations, `--`, options after the command, help, and every
 //! error with its usage lines and exit code.
 use crate::my_init_support;
-use crate::phusion_support;
+use crate::reference;
 
 use my_init_support::*;
 
@@ -376,7 +376,7 @@ fn timeouts_parse_like_python_int() {
         let out = run_one(&t, &Which::Ours, &sc);
         assert_eq!(out.code, Some(1), "{v:?}");
         assert_eq!(out.trace(), "", "{v:?}");
-        if let Some(reference) = phusion_support::reference("my_init", "timeouts") {
+        if let Some(reference) = reference::phusion("my_init", "timeouts") {
             let theirs = run_one(&t, &Which::Reference(reference), &sc);
             assert_eq!(theirs.code, Some(1));
             assert!(theirs

@@ -3,7 +3,7 @@
 //! and the services see (order included), the .sh and .json dumps, the files
 //! written back, and their modes and owners.
 use crate::my_init_support;
-use crate::phusion_support;
+use crate::reference;
 
 use my_init_support::*;
 
@@ -227,7 +227,7 @@ fn values_that_are_not_utf8() {
     );
     // Written back by the first export, without the newline.
     assert_eq!(out.read("container_environment/BIN"), b"a\xffb");
-    if let Some(reference) = phusion_support::reference("my_init", "values_that_are_not_utf8") {
+    if let Some(reference) = reference::phusion("my_init", "values_that_are_not_utf8") {
         let theirs = run_one(&t, &Which::Reference(reference), &sc);
         assert_eq!(theirs.code, Some(1));
         assert!(
@@ -314,7 +314,7 @@ fn a_name_with_an_equals_sign() {
     let main = out.dump("main");
     assert!(main.contains(&"OK=fine".to_string()), "{main:?}");
     assert!(!main.iter().any(|v| v.starts_with("A=")), "{main:?}");
-    if let Some(reference) = phusion_support::reference("my_init", "a_name_with_an_equals_sign") {
+    if let Some(reference) = reference::phusion("my_init", "a_name_with_an_equals_sign") {
         let theirs = run_one(&t, &Which::Reference(reference), &sc);
         assert_eq!(theirs.code, Some(1));
         assert!(theirs.stderr.contains("illegal environment variable name"));

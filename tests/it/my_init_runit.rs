@@ -3,7 +3,7 @@
 //! running container, and log lines at shutdown.
 use crate::common;
 use crate::my_init_support;
-use crate::phusion_support;
+use crate::reference;
 
 use my_init_support::*;
 use nix::sys::signal::Signal;
@@ -133,7 +133,7 @@ fn log_lines_survive_the_shutdown() {
         log.ends_with("bye 299\nlast\n"),
         "ours lost log lines:\n{log}"
     );
-    if let Some(reference) = phusion_support::reference("my_init", "log_lines") {
+    if let Some(reference) = reference::phusion("my_init", "log_lines") {
         let theirs = run_one(&t, &Which::Reference(reference), &sc);
         let log = String::from_utf8_lossy(
             &std::fs::read(theirs.etc.join("service/talker/log/main/current")).unwrap_or_default(),
@@ -170,7 +170,7 @@ fn what_is_left_for_the_post_shutdown_hook() {
     assert_eq!(left_at_post(&ours), ["my_init"]);
     // --quiet: only the warning.
     assert_lines(&ours, &["*** Init system aborted."]);
-    if let Some(reference) = phusion_support::reference("my_init", "left at post") {
+    if let Some(reference) = reference::phusion("my_init", "left at post") {
         let theirs = run_one(&t, &Which::Reference(reference), &sc);
         assert_eq!(theirs.code, Some(2));
         assert_lines(&theirs, &["*** Init system aborted."]);

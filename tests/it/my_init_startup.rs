@@ -2,7 +2,7 @@
 //! order, what stops the boot (a failing script, a script killed by a
 //! signal), and TERM/INT while a script runs.
 use crate::my_init_support;
-use crate::phusion_support;
+use crate::reference;
 
 use my_init_support::*;
 use nix::sys::signal::Signal;
@@ -201,7 +201,7 @@ fn children_start_with_default_signal_dispositions() {
             format!("post {clean}"),
         ]
     );
-    if let Some(reference) = phusion_support::reference("my_init", "child signals") {
+    if let Some(reference) = reference::phusion("my_init", "child signals") {
         let theirs = run_one(&t, &Which::Reference(reference), &sc);
         // SIGPIPE and SIGXFSZ; then also TERM and INT once TERM arrived.
         let given = theirs.inherited_sigign;

@@ -259,7 +259,7 @@ fn strip_stamp(line: &str) -> String {
 
 fn can_run(name: &str) -> bool {
     if !Path::new("/usr/bin/unshare").exists() || !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIPPED {name}: needs root and unshare");
+        crate::reference::unavailable(name, "needs root and unshare");
         return false;
     }
     true

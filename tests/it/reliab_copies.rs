@@ -14,7 +14,10 @@ use std::process::Stdio;
 fn can_unshare() -> bool {
     let ok = Path::new("/usr/bin/unshare").exists() && nix::unistd::geteuid().is_root();
     if !ok {
-        eprintln!("SKIPPED: needs root and unshare for a private PID namespace");
+        crate::reference::unavailable(
+            "reliab_copies",
+            "needs root and unshare for a private PID namespace",
+        );
     }
     ok
 }

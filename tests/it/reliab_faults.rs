@@ -2,6 +2,7 @@
 //! went wrong in runit's words, keep supervising, and recover when the fault
 //! goes away. Every scenario runs in a private PID (and mount) namespace.
 use crate::common;
+use crate::reference;
 
 use common::{clean_command, TestDir};
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::path::Path;
 fn can_unshare(test: &str) -> bool {
     let ok = Path::new("/usr/bin/unshare").exists() && nix::unistd::geteuid().is_root();
     if !ok {
-        eprintln!("SKIPPED {test}: needs root and unshare");
+        reference::unavailable(test, "needs root and unshare");
     }
     ok
 }
@@ -58,7 +59,7 @@ fn supervise_fault(mode: &str) {
     if !can_unshare("supervise_fault") {
         return;
     }
-    let theirs = common::theirs("runsv").zip(common::theirs("sv"));
+    let theirs = reference::runit_all(["runsv", "sv"], &format!("supervise_fault {mode}"));
     let ours = (common::ours("runsv"), common::ours("sv"));
     let words = if mode == "full" {
         "out of disk space"
@@ -87,17 +88,14 @@ fn supervise_fault(mode: &str) {
         &[mode],
     );
     assert_eq!(got, report(0), "ours, supervise/ {mode}");
-    match theirs {
-        Some((runsv, sv)) => {
-            let got = in_namespace(
-                &format!("{mode}-runit"),
-                "supervise_fault.sh",
-                &[&runsv, &sv],
-                &[mode],
-            );
-            assert_eq!(got, report(1), "runit, supervise/ {mode}");
-        }
-        None => eprintln!("SKIPPED the reference half: Debian's runit is not installed"),
+    if let Some([runsv, sv]) = theirs {
+        let got = in_namespace(
+            &format!("{mode}-runit"),
+            "supervise_fault.sh",
+            &[&runsv, &sv],
+            &[mode],
+        );
+        assert_eq!(got, report(1), "runit, supervise/ {mode}");
     }
 }
 
@@ -139,7 +137,7 @@ fn runsv_with_fork_failing() {
              run: ./s: (pid N) Ns\nrunsv exit 0\n{warning}"
         )
     );
-    if let Some((runsv, sv)) = common::theirs("runsv").zip(common::theirs("sv")) {
+    if let Some([runsv, sv]) = reference::runit_all(["runsv", "sv"], "runsv_with_fork_failing") {
         let got = in_namespace(
             "nproc-runit",
             "nproc.sh",
@@ -174,7 +172,7 @@ fn runsvdir_with_fork_failing() {
         &[NPROC_UID_RUNSVDIR],
     );
     assert_eq!(got, format!("{report}{lines}"));
-    if let Some(runsvdir) = common::theirs("runsvdir") {
+    if let Some(runsvdir) = reference::runit("runsvdir", "runsvdir_with_fork_failing") {
         let got = in_namespace_with(
             "nproc-rsd-runit",
             "nproc_runsvdir.sh",
@@ -209,7 +207,7 @@ fn svlogd_with_fork_failing() {
                 svlogd: pausing: unable to fork for processor: d: ...\n\
                 300 lines, 0 not exactly once\n";
     assert_eq!(ours, want);
-    if let Some(svlogd) = common::theirs("svlogd") {
+    if let Some(svlogd) = reference::runit("svlogd", "svlogd_with_fork_failing") {
         let theirs = in_namespace_with(
             "nproc-svlogd-runit",
             "nproc_svlogd.sh",
@@ -240,7 +238,7 @@ fn runsvdir_with_few_descriptors() {
         &["6"],
     );
     assert_eq!(ours, want);
-    if let Some(runsvdir) = common::theirs("runsvdir") {
+    if let Some(runsvdir) = reference::runit("runsvdir", "runsvdir_with_few_descriptors") {
         let theirs = in_namespace_with(
             "nofile-rsd-runit",
             "nofile_runsvdir.sh",

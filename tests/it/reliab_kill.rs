@@ -97,7 +97,10 @@ fn kill_runsvdir(runsvdir: &Path, path_var: &str, tag: &str) -> String {
 #[test]
 fn a_new_runsvdir_starts_nothing_twice() {
     if !Path::new("/usr/bin/unshare").exists() || !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIPPED a_new_runsvdir_starts_nothing_twice: needs root and unshare");
+        crate::reference::unavailable(
+            "a_new_runsvdir_starts_nothing_twice",
+            "needs root and unshare",
+        );
         return;
     }
     let mut want =
@@ -109,7 +112,8 @@ fn a_new_runsvdir_starts_nothing_twice() {
     }
     let ours = kill_runsvdir(&common::ours("runsvdir"), &common::test_path(), "ours");
     assert_eq!(ours, want, "ours");
-    if let Some(theirs) = common::theirs("runsvdir") {
+    if let Some(theirs) = crate::reference::runit("runsvdir", "a_new_runsvdir_starts_nothing_twice")
+    {
         let theirs = kill_runsvdir(&theirs, &common::runit_path(), "runit");
         assert_eq!(theirs, want, "runit");
     }

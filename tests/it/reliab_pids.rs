@@ -71,8 +71,9 @@ fn corrupt_status_case(tag: &str, pid: Option<u32>) -> String {
 #[test]
 fn graceful_never_signals_a_corrupt_or_foreign_pid() {
     if !Path::new("/usr/bin/unshare").exists() || !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "SKIPPED graceful_never_signals_a_corrupt_or_foreign_pid: needs root and unshare"
+        crate::reference::unavailable(
+            "graceful_never_signals_a_corrupt_or_foreign_pid",
+            "needs root and unshare",
         );
         return;
     }

@@ -1,6 +1,7 @@
 //! Differential tests: the same scenario under Debian's runsv and ours, driven
 //! by Debian's sv, must leave the same supervise/ files (time and pids masked)
-//! and give the same `sv status` lines.
+//! and give the same `sv status` lines. Without Debian's runit, ours alone
+//! runs each scenario, driven by our sv.
 
 use crate::common;
 
@@ -33,9 +34,10 @@ impl Svc {
         self.dir.join("s")
     }
 
-    /// Runs Debian's sv (or ours when asked) with SVDIR = the test directory.
+    /// Runs Debian's sv (ours when Debian's runit is not installed) with
+    /// SVDIR = the test directory.
     fn sv(&self, args: &[&str]) -> (String, String, i32) {
-        let sv = theirs("sv").expect("sv");
+        let sv = theirs("sv").unwrap_or_else(|| ours("sv"));
         let mut cmd = clean_command(sv);
         cmd.args(args)
             .env("SVDIR", &self.dir.path)
@@ -139,26 +141,15 @@ fn run_script(s: &Path, body: &str) {
 
 const SLEEPER: &str = "#!/bin/sh\nexec sleep 1000\n";
 
-/// Runs `scenario` under both runsvs and compares what it returns.
-fn differential(name: &str, setup: impl Fn(&Path), scenario: impl Fn(&Svc) -> String) {
-    let Some(theirs_runsv) = theirs_or_skip("runsv", name) else {
-        return;
-    };
-    if theirs_or_skip("sv", name).is_none() {
-        return;
-    }
-    let reference = {
-        let svc = Svc::start(&theirs_runsv, &format!("{name}-runit"), &setup);
-        scenario(&svc)
-    };
-    let ours_result = {
-        let svc = Svc::start(&ours("runsv"), &format!("{name}-ours"), &setup);
-        scenario(&svc)
-    };
-    assert_eq!(
-        ours_result, reference,
-        "scenario {name}: ours (left) differs from runit (right)"
-    );
+/// Runs `scenario` under our runsv and, when installed, Debian's, and
+/// requires the same result (`crate::reference::same`); returns ours.
+fn differential(name: &str, setup: impl Fn(&Path), scenario: impl Fn(&Svc) -> String) -> String {
+    crate::reference::same(
+        &format!("scenario {name}"),
+        crate::reference::runit_all(["runsv", "sv"], name),
+        || scenario(&Svc::start(&ours("runsv"), &format!("{name}-ours"), &setup)),
+        |[theirs_runsv, _]| scenario(&Svc::start(&theirs_runsv, &format!("{name}-runit"), &setup)),
+    )
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn in_namespace(bin: &Path) -> (String, String, i32) {
 #[test]
 fn runsvchdir_matches_runit() {
     if !Path::new("/usr/bin/unshare").exists() {
-        eprintln!("SKIPPED runsvchdir_matches_runit: unshare is not installed");
+        crate::reference::unavailable("runsvchdir_matches_runit", "unshare is not installed");
         return;
     }
     let ours = in_namespace(&ours("runsvchdir"));

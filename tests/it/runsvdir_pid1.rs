@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 /// the unshare process and runsvdir's pid as seen from here.
 fn start_pid1(cwd: &Path, args: &[&str]) -> Option<(Proc, i32)> {
     if !Path::new("/usr/bin/unshare").exists() {
-        eprintln!("SKIPPED: unshare is not installed");
+        crate::reference::unavailable("runsvdir_pid1", "unshare is not installed");
         return None;
     }
     let mut c = clean_command("/usr/bin/unshare");
@@ -33,9 +33,12 @@ fn start_pid1(cwd: &Path, args: &[&str]) -> Option<(Proc, i32)> {
         pid1 != 0 && argv(pid1).first().is_some_and(|a| a.ends_with("runsvdir"))
     });
     if !found {
-        eprintln!(
-            "SKIPPED: could not start a PID namespace: {}",
-            read_text(&cwd.join("stderr"))
+        crate::reference::unavailable(
+            "runsvdir_pid1",
+            &format!(
+                "could not start a PID namespace: {}",
+                read_text(&cwd.join("stderr"))
+            ),
         );
         return None;
     }

@@ -4,7 +4,7 @@
 //! its own /etc/passwd and /etc/group bind-mounted, so that an account with
 //! supplementary groups exists without touching the machine.
 use crate::common;
-use crate::phusion_support;
+use crate::reference;
 
 use common::{run, script, TestDir};
 use std::fs;
@@ -66,7 +66,7 @@ type Out = (String, String, i32);
 fn same(acc: &Accounts, args: &[&str], env: &[(&str, &str)]) -> Out {
     let ours = vec![PathBuf::from(env!("CARGO_BIN_EXE_setuser"))];
     let out = common::text(&run(acc.command(&ours, args, env)));
-    if let Some(reference) = phusion_support::reference("setuser", "setuser") {
+    if let Some(reference) = reference::phusion("setuser", "setuser") {
         let theirs = common::text(&run(acc.command(&reference, args, env)));
         assert_eq!(out, theirs, "ours vs phusion's setuser for {args:?}");
     }

@@ -226,7 +226,10 @@ fn sv_errors_unprivileged_user() {
         for w in &worlds {
             let cwd = w.path(sub);
             let Some(c) = as_nobody(&w.sv, args, &cwd, &w.dir.path) else {
-                eprintln!("SKIPPED sv_errors_unprivileged_user: cannot drop privileges");
+                crate::reference::unavailable(
+                    "sv_errors_unprivileged_user",
+                    "cannot drop privileges",
+                );
                 return;
             };
             results.push(sv_common::masked(run(c)));

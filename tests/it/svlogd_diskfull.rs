@@ -67,9 +67,12 @@ fn mounted(out: &Path, p: &mut Proc, dir: &TestDir) -> bool {
     if out.join("mounted").exists() {
         return true;
     }
-    eprintln!(
-        "SKIPPED: cannot mount a tmpfs in a private namespace (not root?): {}",
-        read(&dir.join("sh.err"))
+    crate::reference::unavailable(
+        "svlogd_diskfull",
+        &format!(
+            "cannot mount a tmpfs in a private namespace (not root?): {}",
+            read(&dir.join("sh.err"))
+        ),
     );
     false
 }

@@ -53,17 +53,18 @@ fn stable(dump: &str) -> String {
         .collect()
 }
 
-fn compare(test: &str, scenario: impl Fn(&Path) -> String) {
-    let Some(theirs) = theirs_or_skip("svlogd", test) else {
-        return;
-    };
+fn compare(test: &str, scenario: impl Fn(&Path) -> String) -> String {
     let a = scenario(&ours("svlogd"));
+    let Some(theirs) = theirs_or_skip("svlogd", test) else {
+        return a;
+    };
     let b = scenario(&theirs);
     assert_eq!(
         stable(&a),
         stable(&b),
         "{test}: ours (left) and runit's (right) differ"
     );
+    a
 }
 
 fn processor_alrm_hup(bin: &Path) -> String {

@@ -61,7 +61,7 @@ fn scenario(bin: &Path) -> (String, String, i32, Vec<u8>, Vec<u8>) {
 #[test]
 fn utmpset_matches_runit() {
     if !Path::new("/usr/bin/unshare").exists() {
-        eprintln!("SKIPPED utmpset_matches_runit: unshare is not installed");
+        crate::reference::unavailable("utmpset_matches_runit", "unshare is not installed");
         return;
     }
     let ours = scenario(&ours("utmpset"));

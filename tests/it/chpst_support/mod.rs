@@ -2,7 +2,8 @@
 //! chpst and to Debian's, a probe that prints the process state, and a runner
 //! that runs one scenario under both and compares.
 
-use crate::common::{self, clean_command, ours, theirs_or_skip, TestDir};
+use crate::common::{self, clean_command, ours, TestDir};
+use crate::reference;
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -26,35 +27,43 @@ for f in /proc/$$/fd/*; do echo "fd ${f##*/} $(readlink "$f" | sed 's/\[[0-9]*\]
 env | grep -v '^RUNIT_RS_TEST_TAG='"#;
 
 /// The two binaries under one basename: `dir/ours/<name>` and
-/// `dir/theirs/<name>`, links to our chpst and Debian's. None (with a
-/// visible skip note) when Debian's runit is missing.
+/// `dir/theirs/<name>`, links to our chpst and Debian's. Without Debian's
+/// runit (a visible note, a failure under RUNIT_RS_REQUIRE_REFERENCE=1)
+/// there is only ours: see `crate::reference`.
 pub struct Pair {
     pub ours: PathBuf,
-    pub theirs: PathBuf,
+    pub theirs: Option<PathBuf>,
+    test: String,
 }
 
 impl Pair {
-    pub fn new(t: &TestDir, name: &str, test: &str) -> Option<Pair> {
-        let theirs = theirs_or_skip("chpst", test)?;
-        Some(Pair {
+    pub fn new(t: &TestDir, name: &str, test: &str) -> Pair {
+        let theirs = reference::runit("chpst", test);
+        Pair {
             ours: link(t, "ours", name, shared_copy()),
-            theirs: link(t, "theirs", name, &theirs),
-        })
+            theirs: theirs.map(|theirs| link(t, "theirs", name, &theirs)),
+            test: test.to_string(),
+        }
     }
 
-    /// Runs the scenario built by `cmd` (given the binary) under both.
-    pub fn run(&self, cmd: impl Fn(&Path) -> Command) -> (Out, Out) {
-        (
-            untagged(common::text(&common::run(cmd(&self.ours)))),
-            untagged(common::text(&common::run(cmd(&self.theirs)))),
-        )
+    /// Ours, and Debian's when installed.
+    pub fn bins(&self) -> Vec<&Path> {
+        std::iter::once(self.ours.as_path())
+            .chain(self.theirs.as_deref())
+            .collect()
     }
 
-    /// Runs both and asserts that they behave the same; returns ours.
+    /// Runs the scenario built by `cmd` (given the binary) under ours and,
+    /// when installed, Debian's; asserts that they behave the same; returns
+    /// ours, for the caller to check against the expected result.
     pub fn same(&self, what: &str, cmd: impl Fn(&Path) -> Command) -> Out {
-        let (o, t) = self.run(cmd);
-        assert_eq!(o, t, "{what}: ours (left) differs from runit's (right)");
-        o
+        let run = |bin: &Path| untagged(common::text(&common::run(cmd(bin))));
+        reference::same(
+            &format!("{} ({what})", self.test),
+            self.theirs.as_deref(),
+            || run(&self.ours),
+            run,
+        )
     }
 
     /// `binary args...` in a clean environment, in directory `cwd`.
@@ -198,10 +207,10 @@ fn copy_with_libs(root: &Path, bin: &Path, inside: &str) {
     }
 }
 
-/// Starts ours and Debian's with `args` (`-l lk ...`, `setlock -n lk ...`),
+/// Starts ours and Debian's (when installed) with `args` (`-l lk ...`, `setlock -n lk ...`),
 /// each appending its pid to `waited`, while `holder` holds `lk`: both must
 /// block with the lock file open, and both run once the holder is gone.
-pub fn both_wait_for_lock(t: &TestDir, bins: [&Path; 2], args: &[&str], holder: common::Proc) {
+pub fn both_wait_for_lock(t: &TestDir, bins: &[&Path], args: &[&str], holder: common::Proc) {
     let mut waiters = Vec::new();
     for bin in bins {
         let mut c = clean_command(bin);
@@ -222,5 +231,5 @@ pub fn both_wait_for_lock(t: &TestDir, bins: [&Path; 2], args: &[&str], holder: 
         assert!(w.wait_exit().success());
     }
     let waited = fs::read_to_string(t.join("waited")).unwrap_or_default();
-    assert_eq!(waited.lines().count(), 2);
+    assert_eq!(waited.lines().count(), bins.len());
 }

@@ -6,7 +6,8 @@
 //!   environment; dropping it kills the group, reaps the child and sweeps
 //!   `/proc` for any tagged process that escaped (setsid), even on panic.
 //! - [`wait_until`]: polling with a deadline, never a fixed sleep.
-//! - [`ours`] / [`theirs`]: our binaries and Debian's runit ones.
+//! - [`ours`] / [`theirs`]: our binaries and Debian's runit ones (whether
+//!   a reference is installed is `crate::reference`'s answer).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -100,21 +101,17 @@ pub fn ours(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// Path of Debian's runit binary `name`, if installed.
+/// Path of Debian's runit binary `name`, if installed (no note: for a
+/// second program after [`theirs_or_skip`] found the first).
 pub fn theirs(name: &str) -> Option<PathBuf> {
-    ["/usr/bin", "/usr/sbin", "/sbin", "/bin"]
-        .iter()
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.exists())
+    crate::reference::runit_path(name)
 }
 
-/// Debian's runit binary, or None after printing a visible skip note.
+/// Debian's runit binary, or None after a visible note (a failure under
+/// `RUNIT_RS_REQUIRE_REFERENCE=1`): see `crate::reference`.
+#[track_caller]
 pub fn theirs_or_skip(name: &str, test: &str) -> Option<PathBuf> {
-    let p = theirs(name);
-    if p.is_none() {
-        eprintln!("SKIPPED {test}: Debian's runit ({name}) is not installed");
-    }
-    p
+    crate::reference::runit(name, test)
 }
 
 /// A clean environment: only PATH (ours first, so that programs we start find

@@ -27,7 +27,7 @@
 //! `MY_INIT_TESTS_OUR_RUNIT=1` to run every scenario over our runit.
 
 use crate::common::{self, wait_until, Proc, TestDir};
-use crate::phusion_support;
+use crate::reference;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
@@ -170,7 +170,7 @@ pub enum Which {
 pub fn ours_argv() -> Vec<PathBuf> {
     match std::env::var_os("MY_INIT_UNDER_TEST") {
         Some(v) if v == "reference" => {
-            phusion_support::reference("my_init", "MY_INIT_UNDER_TEST").expect("reference")
+            reference::phusion("my_init", "MY_INIT_UNDER_TEST").expect("reference")
         }
         Some(v) => vec![PathBuf::from(v)],
         None => {
@@ -716,7 +716,7 @@ impl Readers {
 /// everything [`Outcome::observed`] lists; returns ours.
 pub fn differential(tree: &Tree, sc: Scenario, test: &str) -> Outcome {
     let ours = run_one(tree, &Which::Ours, &sc);
-    if let Some(reference) = phusion_support::reference("my_init", test) {
+    if let Some(reference) = reference::phusion("my_init", test) {
         let theirs = run_one(tree, &Which::Reference(reference), &sc);
         compare(&ours, &theirs, test);
     }
