@@ -1,6 +1,7 @@
 //! The integration tests: one binary, compiled once (`cargo test --test it`).
 //!
-//! Every test starts real processes in a fresh directory (see `common`).
+//! Every test starts real processes in a fresh directory (see `common`);
+//! README.md says how they share the machine and the references.
 //! One test file is one module below; the helper modules are shared, compiled
 //! once, and need no `allow(dead_code)`.
 //!
@@ -14,8 +15,12 @@
 //!    file (`use common::{...}`, `common::wait_for(...)`) compiles unchanged.
 //!    A path under `tests/` built from `CARGO_MANIFEST_DIR` gains `it/`.
 //! 3. Add `mod NAME;` to the list of test files below (alphabetical).
-//! 4. If it uses a fixed system-wide resource or is heavy, take the serial
-//!    lock: see `common::serial`.
+//! 4. If it boots a whole tree in a PID namespace or its result depends on a
+//!    time window, take the serial lock (`let _serial = common::serial();`)
+//!    and add it to the table in README.md.
+//! 5. A reference it compares with comes from `reference` (`runit`,
+//!    `phusion`, `same`; `common::theirs_or_skip` is `reference::runit`), so
+//!    that `RUNIT_RS_REQUIRE_REFERENCE=1` turns a missing one into a failure.
 //!
 //! A new helper directory `tests/X_support/mod.rs` moves to `tests/it/X_support/`,
 //! gets a `mod X_support;` in the helper list and loses its `allow(dead_code)`.

@@ -551,6 +551,8 @@ fn orphans_are_reaped_in_every_phase() {
 
 #[test]
 fn kill_all_reaps_a_crowd() {
+    // 150 daemons (tests/it/README.md).
+    let _serial = crate::common::serial();
     // 150 daemons left behind exit one after another over ~0.5 s after the
     // kill-all's TERM: PID 1 must notice every exit (a SIGCHLD read but not
     // followed by a reap would leave it waiting for the timeout).

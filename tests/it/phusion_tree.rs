@@ -270,6 +270,8 @@ fn boots_logs_and_shuts_down_like_my_init() {
     if !can_run("phusion tree") {
         return;
     }
+    // A whole phusion tree in a PID namespace (tests/it/README.md).
+    let _serial = common::serial();
     let tree = Tree::new("phusion");
     let mut container = tree.boot(Suite::Ours);
     tree.wait_up();
@@ -319,6 +321,7 @@ fn same_status_and_logs_under_debians_runit() {
     if !can_run("phusion swap") {
         return;
     }
+    let _serial = common::serial();
     for p in ["runsvdir", "runsv", "sv", "chpst", "svlogd"] {
         if theirs_or_skip(p, "phusion swap").is_none() {
             return;

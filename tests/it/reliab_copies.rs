@@ -101,7 +101,18 @@ fn copies_after_runsv_kill(imp: &Impl) -> (usize, usize) {
         "{}: service not restarted",
         imp.label
     );
+    // The record names the new pid at the fork, before `run` execs: wait
+    // for the programs themselves (pids of the namespace are not ours to
+    // read: found by argv and directory) before counting.
     let canon = |p: PathBuf| p.canonicalize().unwrap();
+    assert!(
+        wait_until(SLOW, || {
+            copies(b"sleep\x001001\x00", &canon(svc.clone())) > 0
+                && copies(b"cat\x00", &canon(log.clone())) > 0
+        }),
+        "{}: the new service did not exec its program",
+        imp.label
+    );
     (
         copies(b"sleep\x001001\x00", &canon(svc.clone())),
         copies(b"cat\x00", &canon(log)),

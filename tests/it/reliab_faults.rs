@@ -28,6 +28,9 @@ fn in_namespace_with(
     extra: &[&str],
     path_var: &str,
 ) -> String {
+    // Fork failures under RLIMIT_NPROC and full file systems, with time
+    // windows: one scenario at a time (tests/it/README.md).
+    let _serial = common::serial();
     let t = TestDir::new(&format!("reliab-faults-{tag}"));
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/reliab_support")

@@ -225,6 +225,8 @@ fn boot_and_stop(init: Init) {
     let Some(busybox) = static_busybox() else {
         return skip("busybox-static is not installed");
     };
+    // A whole root filesystem booted in a PID namespace (tests/it/README.md).
+    let _serial = common::serial();
     let t = TestDir::new("rootfs");
     let root = t.join("root");
     build_root(&root, &release, &busybox, init.services());

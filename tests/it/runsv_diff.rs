@@ -302,6 +302,8 @@ fn sigterm_to_runsv_is_exit() {
 
 #[test]
 fn crash_loop() {
+    // Counts restarts in a time window (tests/it/README.md).
+    let _serial = common::serial();
     differential(
         "crash",
         |s| run_script(s, "#!/bin/sh\necho x >> starts\nexit 3\n"),

@@ -357,6 +357,8 @@ fn log_argument_after_a_new_service() {
 /// warning repeats about every second while the first scan is pending.
 #[test]
 fn unusable_dir_warnings_repeat() {
+    // Counts warnings in a time window (tests/it/README.md).
+    let _serial = crate::common::serial();
     same(both(&impls("unusable_dir_warnings_repeat"), |imp| {
         let t = TestDir::new("rsd-unusable");
         fs::write(t.join("afile"), "").unwrap();

@@ -52,6 +52,21 @@ pub fn wait_for(what: &str, probe: impl FnMut() -> bool) {
     assert!(wait_until(DEADLINE, probe), "timed out waiting for: {what}");
 }
 
+/// The serial group. The integration tests are one binary whose tests run as
+/// threads, four at a time (`--test-threads=4` in scripts/test.sh), each
+/// beside any other. A test that starts a whole process tree in a PID
+/// namespace, or whose expected result depends on a time window, holds this
+/// guard for its duration (`let _serial = common::serial();`), so that no
+/// two of them overlap; the others run beside them. tests/it/README.md lists
+/// the holders and why.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A holder that failed poisons the lock; the next one runs anyway.
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A fresh directory for one test.
 pub struct TestDir {
     pub path: PathBuf,

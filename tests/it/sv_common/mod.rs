@@ -161,9 +161,11 @@ pub enum Step<'a> {
     Do(&'a (dyn Fn(&World) + Sync)),
 }
 
-/// Runs `steps` in both worlds (Debian's sv in `theirs`, ours in `ours`), the
-/// two sides of each step at the same time, and asserts identical results.
-pub fn compare(theirs: &World, ours: &World, steps: &[Step]) {
+/// Runs `steps` in our world and, when Debian's runit is installed, in
+/// `theirs` (Debian's sv), the two sides of each step at the same time, and
+/// asserts identical results. Without a reference only ours runs the steps;
+/// each still has to succeed in running (`crate::reference`).
+pub fn compare(theirs: Option<&World>, ours: &World, steps: &[Step]) {
     for (i, step) in steps.iter().enumerate() {
         let one = |w: &World| match step {
             Step::Sv(args, env) => Some((format!("sv {args:?}"), w.sv(args, env))),
@@ -174,9 +176,9 @@ pub fn compare(theirs: &World, ours: &World, steps: &[Step]) {
             }
         };
         let (a, b) = std::thread::scope(|s| {
-            let t = s.spawn(|| one(theirs));
+            let t = theirs.map(|theirs| s.spawn(|| one(theirs)));
             let o = one(ours);
-            (t.join().expect("theirs"), o)
+            (t.and_then(|t| t.join().expect("theirs")), o)
         });
         if let (Some((what, a)), Some((_, b))) = (a, b) {
             assert_eq!(a, b, "step {i}: {what}: runit's sv (left) vs ours (right)");
@@ -191,12 +193,13 @@ pub fn debian(test: &str) -> Option<(PathBuf, PathBuf)> {
     Some((sv, runsv))
 }
 
-/// The two runsvs every scenario runs under: Debian's and ours.
-pub fn runsvs(debian_runsv: &Path) -> Vec<(&'static str, PathBuf)> {
-    vec![
-        ("debian", debian_runsv.to_path_buf()),
-        ("ours", common::ours("runsv")),
-    ]
+/// The runsvs every scenario runs under: Debian's (when installed) and ours.
+pub fn runsvs(debian_runsv: Option<&Path>) -> Vec<(&'static str, PathBuf)> {
+    let debian = debian_runsv.map(|r| ("debian", r.to_path_buf()));
+    debian
+        .into_iter()
+        .chain([("ours", common::ours("runsv"))])
+        .collect()
 }
 
 use std::os::unix::fs::OpenOptionsExt;
