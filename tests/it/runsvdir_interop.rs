@@ -1,6 +1,8 @@
 //! Interop both ways (runit's runsv under our runsvdir, our runsv under
-//! runit's), and our own promptness: a new service starts within
-//! milliseconds, a dead runsv is restarted within a second or so.
+//! runit's), and what our runsvdir notices without a poll: a new service, a
+//! switch of `current`, a directory that appears. How soon (milliseconds,
+//! where runit takes up to 5 s) is measured by scripts/bench-runsvdir.sh, not
+//! asserted here.
 use crate::common;
 use crate::runsvdir_util;
 
@@ -101,25 +103,23 @@ fn new_service_starts_at_once() {
         .rsplit(')')
         .next()
         .is_some_and(|r| r.trim_start().starts_with('S')))));
-    let mut worst = Duration::ZERO;
     for name in ["x", "y", "z"] {
         service(&t.join("staging"), name);
-        let started = Instant::now();
         fs::rename(t.join("staging").join(name), sv.join(name)).unwrap();
         assert!(wait_until(SLOW, || t
             .join(format!("{name}.started"))
             .exists()));
-        worst = worst.max(started.elapsed());
     }
-    eprintln!("pickup latency (worst of 3): {worst:?}");
-    assert!(worst < Duration::from_millis(1000), "{worst:?}");
+    assert!(wait_names(p.pid(), &["x", "y", "z"]));
 }
 
 /// A runsv that keeps failing is retried as runit does: once more a second
 /// after the first start (the rescan after new services), then about every
-/// 5 s; not in a loop.
+/// 5 s; not in a loop. Lower bounds only (they hold on a loaded machine).
 #[test]
 fn failing_runsv_is_throttled() {
+    // A time window (tests/it/README.md).
+    let _serial = common::serial();
     let t = TestDir::new("rsd-throttle");
     service(&t.join("sv"), "a");
     let mut imp = ours_impl();
@@ -127,28 +127,20 @@ fn failing_runsv_is_throttled() {
     let (p, err) = start(&imp, &t.path, &["sv"]);
     let first = Instant::now();
     assert!(wait_until(SLOW, || read_text(&err).lines().count() >= 2));
-    assert!(
-        first.elapsed() < Duration::from_millis(2500),
-        "{:?}",
-        first.elapsed()
-    );
     // A measurement window, not a synchronisation: nothing may happen in it.
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(read_text(&err).lines().count(), 2);
     assert!(wait_until(SLOW, || read_text(&err).lines().count() >= 3));
     let third = first.elapsed();
     drop(p);
-    assert!(
-        third > Duration::from_secs(4) && third < Duration::from_secs(8),
-        "{third:?}"
-    );
+    assert!(third > Duration::from_secs(4), "{third:?}");
     assert!(read_text(&err)
         .starts_with("runsvdir sv: fatal: unable to start runsv a: file does not exist\n"));
 }
 
 /// runsvdir on a path through a `current` symlink (Debian's /etc/service)
-/// follows a switch of that link at once: the old set's runsv processes get
-/// TERM, the new set's start (runit: within ~5 s).
+/// follows a switch of that link: the old set's runsv processes get TERM,
+/// the new set's start (ours at once, runit within ~5 s: the bench's).
 #[test]
 fn switching_current_is_noticed_at_once() {
     let t = TestDir::new("rsd-switch");
@@ -160,17 +152,14 @@ fn switching_current_is_noticed_at_once() {
     let (p, _err) = start(&ours_impl(), &t.path, &["service"]);
     assert!(wait_names(p.pid(), &["a"]));
     std::os::unix::fs::symlink("two", sets.join("current.new")).unwrap();
-    let switched = Instant::now();
     fs::rename(sets.join("current.new"), sets.join("current")).unwrap();
     assert!(wait_until(SLOW, || sets.join("b.started").exists()));
-    let took = switched.elapsed();
     assert!(wait_names(p.pid(), &["b"]));
     assert!(wait_until(SLOW, || !runsv_alive(&sets.join("one/a"))));
-    assert!(took < Duration::from_millis(1000), "{took:?}");
 }
 
-/// A directory that does not exist yet is picked up as soon as it appears
-/// (runit: at its next retry, within a second or 5 s).
+/// A directory that does not exist yet is picked up once it appears (ours
+/// at once, runit at its next retry, within a second or 5 s: the bench's).
 #[test]
 fn missing_dir_is_picked_up_when_created() {
     let t = TestDir::new("rsd-late-dir");
@@ -180,10 +169,7 @@ fn missing_dir_is_picked_up_when_created() {
     let n = read_text(&err).lines().count();
     assert!(wait_until(SLOW, || read_text(&err).lines().count() > n));
     service(&t.join("staging"), "a");
-    let created = Instant::now();
     fs::rename(t.join("staging"), t.join("later")).unwrap();
     assert!(wait_until(SLOW, || t.join("a.started").exists()));
-    let took = created.elapsed();
     assert!(wait_names(p.pid(), &["a"]));
-    assert!(took < Duration::from_millis(500), "{took:?}");
 }
