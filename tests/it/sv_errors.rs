@@ -198,14 +198,21 @@ fn as_nobody(program: &Path, args: &[&str], cwd: &Path, svdir: &Path) -> Option<
 
 #[test]
 fn sv_errors_unprivileged_user() {
-    let Some((their_sv, their_runsv)) = debian("sv_errors_unprivileged_user") else {
-        return;
-    };
+    // Debian's sv and ours under Debian's runsv; ours alone under ours
+    // without Debian's runit.
+    let debian = debian("sv_errors_unprivileged_user");
+    let runsv = debian
+        .as_ref()
+        .map_or_else(|| common::ours("runsv"), |d| d.1.clone());
+    let sides = debian
+        .map(|(sv, _)| ("theirs", sv))
+        .into_iter()
+        .chain([("ours", common::ours("sv"))]);
     let mut worlds = Vec::new();
-    for (who, sv) in [("theirs", their_sv), ("ours", common::ours("sv"))] {
+    for (who, sv) in sides {
         let mut w = World::new(&format!("sv_errors_unprivileged_user-{who}"), &sv);
         w.service("a", SLEEPER, true);
-        w.supervise(&their_runsv, "a");
+        w.supervise(&runsv, "a");
         w.wait_running("a");
         fs::create_dir(w.path("closed")).unwrap();
         fs::set_permissions(w.path("closed"), fs::Permissions::from_mode(0o311)).unwrap();
@@ -235,7 +242,12 @@ fn sv_errors_unprivileged_user() {
             };
             results.push(sv_common::masked(run(c)));
         }
-        assert_eq!(results[0], results[1], "sv {args:?} in {sub:?} as nobody");
+        // The last is ours: it must agree with Debian's when there is one.
+        assert_eq!(
+            results[0],
+            results[results.len() - 1],
+            "sv {args:?} in {sub:?} as nobody"
+        );
     }
     // LSB mode: a fatal error exits 151.
     let mut results = Vec::new();
@@ -249,19 +261,18 @@ fn sv_errors_unprivileged_user() {
         .unwrap();
         results.push(sv_common::masked(run(c)));
     }
-    assert_eq!(results[0], results[1]);
-    assert_eq!(results[1].2, 151);
+    let ours = results.last().unwrap();
+    assert_eq!(&results[0], ours);
+    assert_eq!(ours.2, 151);
 }
 
 #[test]
 fn sv_errors_closed_stdout() {
-    let Some((their_sv, _)) = debian("sv_errors_closed_stdout") else {
-        return;
-    };
-    let mut w = World::new("sv_errors_closed_stdout", &their_sv);
+    let their_sv = debian("sv_errors_closed_stdout").map(|(sv, _)| sv);
+    let mut w = World::new("sv_errors_closed_stdout", &common::ours("sv"));
     fake(&mut w, "f", Some(&record(1)), true);
     let names: String = (0..3000).map(|_| " f").collect();
-    for sv in [their_sv.clone(), common::ours("sv")] {
+    for sv in their_sv.iter().cloned().chain([common::ours("sv")]) {
         for shape in [
             format!("'{}' status f >&-; echo rc=$?", sv.display()),
             format!(
@@ -292,10 +303,13 @@ fn sv_errors_closed_stdout() {
         "SV -v up missing f >&-; echo $?",
         "SV up f 2>&- >&-; echo $?",
     ] {
-        assert_eq!(
-            rc(&their_sv, shape),
-            rc(&common::ours("sv"), shape),
-            "{shape}"
+        let ours = rc(&common::ours("sv"), shape);
+        assert!(
+            ["0\n", "1\n", "141\n"].contains(&ours.as_str()),
+            "{shape}: {ours:?}"
         );
+        if let Some(their_sv) = &their_sv {
+            assert_eq!(rc(their_sv, shape), ours, "{shape}");
+        }
     }
 }
