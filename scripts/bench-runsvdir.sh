@@ -2,6 +2,9 @@
 # Benchmarks our runsvdir side by side with Debian's runit 2.1.2 (each with its
 # own runsv), in the same run:
 #   1. pickup latency: a service renamed into the directory -> its ./run runs;
+#      also after a switch of the `current` link runsvdir's path goes through
+#      (Debian's /etc/service), and when the directory it was given appears
+#      (tests/it/runsvdir_interop.rs asserts these outcomes, not how soon);
 #   2. start-up time of 1000 and of 5000 services (runit stops at 1000);
 #   3. idle wake-ups of a tree of 100 services over 60 s (context switches of
 #      runsvdir and of all runsv processes, from /proc/PID/status);
@@ -74,6 +77,39 @@ latency() {
   printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%s %s\n", a[int((NR + 1) / 2)], a[NR] }'
 }
 
+# follow IMPL KIND: ms from a change to the new service's ./run. KIND switch:
+# runsvdir watches DIR/service -> sets/current -> one, and current is switched
+# to two; appear: runsvdir was given a directory that does not exist yet, and
+# it is renamed into place.
+follow() {
+  local impl=$1 kind=$2 base="$WORK/follow-$1-$2" pid t0 new
+  mkdir -p "$base"
+  if [ "$kind" = switch ]; then
+    mkdir -p "$base/sets/one" "$base/sets/two"
+    ln -s one "$base/sets/current"
+    ln -s sets/current "$base/service"
+    pid=$(start "$impl" "$base/service")
+    new=$base/sets/two/b
+  else
+    pid=$(start "$impl" "$base/later")
+    new=$base/stage/b
+  fi
+  mkdir -p "$new"
+  printf '#!/bin/bash\necho $EPOCHREALTIME > %s/ran\nexec sleep 100000\n' "$base" > "$new/run"
+  chmod +x "$new/run"
+  sleep 1.5
+  t0=$(now)
+  if [ "$kind" = switch ]; then
+    ln -s two "$base/sets/current.new"
+    mv -T "$base/sets/current.new" "$base/sets/current"
+  else
+    mv "$base/stage" "$base/later"
+  fi
+  until [ -s "$base/ran" ]; do sleep 0.002; done
+  elapsed_ms "$t0" "$(cat "$base/ran")"
+  stop "$pid"
+}
+
 startup() {
   local impl=$1 n=$2 base="$WORK/start-$1-$2" pid t0 t1 count last=0 stable=0
   mkdir -p "$base/sv"
@@ -129,6 +165,11 @@ read -r lo_med lo_max < <(latency ours)
 read -r lr_med lr_max < <(latency runit)
 printf '  ours:  median %s ms, max %s ms\n  runit: median %s ms, max %s ms\n  runit/ours (median): %s\n' \
   "$lo_med" "$lo_max" "$lr_med" "$lr_max" "$(ratio "$lo_med" "$lr_med")"
+
+for kind in switch appear; do
+  echo "== $kind: ms from the change to the new service's ./run (one sample)"
+  printf '  ours:  %s ms\n  runit: %s ms\n' "$(follow ours "$kind")" "$(follow runit "$kind")"
+done
 
 echo "== idle wake-ups, tree of 100 services, over $IDLE_SECS s (per minute)"
 idle ours > "$WORK/idle-ours.txt" &

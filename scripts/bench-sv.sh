@@ -4,7 +4,11 @@
 #   1. `sv status` over 1, 100 and 1000 services (fake service directories
 #      with a valid supervise/status and an `ok` FIFO held open by one helper);
 #   2. wall time of `sv -w 10 stop`, `start` and `restart` on a real service
-#      (supervised by our runsv) that reacts within a few milliseconds.
+#      (supervised by our runsv) that reacts within a few milliseconds;
+#   3. wall time of `sv -w 10 shutdown` (until runsv has exited), and of
+#      `sv -w 1 down` on a service that ignores TERM (until the timeout
+#      report; runit: its third poll, 1.26 s). The tests (tests/it/sv_wait.rs)
+#      assert the outcomes only; how soon is measured here.
 # Prints mean times and the ratio runit/ours (above 1: ours is faster).
 #
 # Usage: scripts/bench-sv.sh [ITERATIONS]   (release build is made first)
@@ -28,8 +32,10 @@ fi
 work=$(mktemp -d /tmp/bench-sv.XXXXXX)
 helper=
 supervisor=
+groups=()
 cleanup() {
   [ -n "$helper" ] && kill "$helper" 2>/dev/null || true
+  for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
   [ -n "$supervisor" ] && SVDIR=$work/real "$ours" exit a >/dev/null 2>&1 || true
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -122,4 +128,50 @@ for cmd in stop start restart; do
   t=$(awk -v a="$tt" -v n="$rounds" 'BEGIN { printf "%.3f", a / n }')
   o=$(awk -v a="$to" -v n="$rounds" 'BEGIN { printf "%.3f", a / n }')
   printf '%-28s %12s %12s %8s\n' "sv -w 10 $cmd" "$t" "$o" "$(ratio "$t" "$o")"
+done
+
+# --- 3. shutdown, and a timeout ------------------------------------------------
+# add_ms TOTAL MS: TOTAL + MS.
+add_ms() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
+# any_ms CMD...: wall time of CMD in ms, whatever its exit code.
+any_ms() {
+  local start end
+  start=$(now_ns)
+  "$@" >/dev/null || true
+  end=$(now_ns)
+  awk -v t=$((end - start)) 'BEGIN { printf "%.3f", t / 1e6 }'
+}
+mkdir -p "$work/real/b" "$work/real/t"
+printf '#!/bin/sh\nexec sleep 1000\n' >"$work/real/b/run"
+printf "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n" >"$work/real/t/run"
+chmod +x "$work/real/b/run" "$work/real/t/run"
+# One runsv (in its own process group) for the stubborn service t.
+(cd "$work/real" && exec setsid "$runsv" t) </dev/null >/dev/null 2>&1 &
+groups+=($!)
+until "$ours" status t 2>/dev/null | grep -q '^run:'; do sleep 0.01; done
+ts=0 os=0 tt=0 ot=0
+for ((r = 0; r < rounds; r++)); do
+  for who in theirs ours; do
+    prog=$theirs; [ "$who" = ours ] && prog=$ours
+    # shutdown: a fresh runsv for b each time.
+    (cd "$work/real" && exec setsid "$runsv" b) </dev/null >/dev/null 2>&1 &
+    pid=$!
+    groups+=("$pid")
+    until "$ours" status b 2>/dev/null | grep -q '^run:'; do sleep 0.01; done
+    settle
+    ms=$(any_ms "$prog" -w 10 shutdown b)
+    wait "$pid" 2>/dev/null || true
+    if [ "$who" = ours ]; then os=$(add_ms "$os" "$ms"); else ts=$(add_ms "$ts" "$ms"); fi
+    # timeout: want up again, then a down that TERM cannot bring about.
+    "$ours" up t >/dev/null
+    ms=$(any_ms "$prog" -w 1 down t)
+    if [ "$who" = ours ]; then ot=$(add_ms "$ot" "$ms"); else tt=$(add_ms "$tt" "$ms"); fi
+  done
+done
+for row in "shutdown $ts $os" "down-timeout $tt $ot"; do
+  read -r what a b <<<"$row"
+  t=$(awk -v a="$a" -v n="$rounds" 'BEGIN { printf "%.3f", a / n }')
+  o=$(awk -v a="$b" -v n="$rounds" 'BEGIN { printf "%.3f", a / n }')
+  label="sv -w 10 shutdown"; [ "$what" = down-timeout ] && label="sv -w 1 down (timeout)"
+  printf '%-28s %12s %12s %8s\n' "$label" "$t" "$o" "$(ratio "$t" "$o")"
 done

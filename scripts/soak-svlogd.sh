@@ -14,6 +14,6 @@ cd "$(dirname "$0")/.."
 export SVLOGD_NOLOSS_LINES=${1:-10000000}
 export SVLOGD_KILLS=${2:-20}
 cargo build --release --bins
-cargo test --release --test svlogd_noloss -- --nocapture --test-threads=1
-cargo test --release --test svlogd_kill -- --nocapture --test-threads=1 2>&1 |
+cargo test --release --test it svlogd_noloss:: -- --nocapture --test-threads=1
+cargo test --release --test it svlogd_kill:: -- --nocapture --test-threads=1 2>&1 |
     grep -E '^kill-|^test |test result'

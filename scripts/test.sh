@@ -38,4 +38,11 @@ else
   echo "test.sh: the release build failed; tests/rootfs.rs will fail in CI" >&2
   export RUNIT_RS_RELEASE_DIR=/nonexistent  # never an older build
 fi
+# A differential test whose reference (Debian's runit, phusion's my_init and
+# setuser, installed above) or prerequisite (root, unshare, groff, busybox,
+# dpkg) is missing fails instead of skipping (tests/it/reference.rs).
+# RUNIT_RS_REQUIRE_REFERENCE=0 allows the skips.
+export RUNIT_RS_REQUIRE_REFERENCE="${RUNIT_RS_REQUIRE_REFERENCE:-1}"
+# The unit tests, then the one integration test binary (tests/it/), four
+# tests at a time; tests/it/README.md says which ones run alone.
 cargo test --no-fail-fast -- --test-threads="${TEST_THREADS:-4}"
