@@ -35,6 +35,7 @@ mod sv_common;
 mod svlogd_support;
 
 // The test files, one module each.
+mod chpst_chdir;
 mod chpst_envdir;
 mod chpst_options;
 mod chpst_personality;
@@ -43,6 +44,7 @@ mod deb;
 mod fuzz_regressions;
 mod install;
 mod man_pages;
+mod msg_bytes;
 mod multicall;
 mod my_init_cli;
 mod my_init_env;

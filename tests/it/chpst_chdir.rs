@@ -3,8 +3,8 @@
 //! directory; a directory that cannot be entered is fatal in runit's words
 //! (exit 111). Debian's 2.1.2 has no `-C`: the state is compared with
 //! Debian's chpst started in that directory.
-mod chpst_support;
-mod common;
+use crate::chpst_support;
+use crate::common;
 
 use chpst_support::{mini_root, Pair, PROBE};
 use common::{clean_command, ours, run, text, TestDir};
