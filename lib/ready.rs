@@ -8,8 +8,10 @@
 //! `1234 @4000000065a1b2c3000001f4\n`). runsv writes it (`ready.new` and
 //! rename, mode 0644) before the `status` that names a newly started pid, so
 //! a reader that finds the status's pid in it knows the answer for that run;
-//! a run started without `notification-fd` removes it. A pid that differs
-//! from the status's is a former run: not ready.
+//! a run started without `notification-fd` removes it. So a pid that differs
+//! from the status's is not about the current run (a down service, or a
+//! `supervise/` now served by another runsv, runit's, which knows nothing of
+//! this file): it says nothing, and runit's rules apply.
 
 use crate::tai::Tai64n;
 use std::io::Write;
@@ -98,9 +100,7 @@ pub fn probe(dir: &str, pid: u32) -> Readiness {
             Some(t) => Readiness::Ready(t),
             None => Readiness::Waiting,
         },
-        // A former run's record, or the service is down.
-        Some(_) => Readiness::Waiting,
-        None => Readiness::NotNotifying,
+        _ => Readiness::NotNotifying,
     }
 }
 
@@ -154,8 +154,12 @@ mod tests {
             },
         );
         assert_eq!(probe(&d, 5), Readiness::Ready(t));
-        assert_eq!(probe(&d, 6), Readiness::Waiting, "a former run's record");
-        assert_eq!(probe(&d, 0), Readiness::Waiting, "down");
+        assert_eq!(
+            probe(&d, 6),
+            Readiness::NotNotifying,
+            "another run's record"
+        );
+        assert_eq!(probe(&d, 0), Readiness::NotNotifying, "down");
         remove(&d);
         assert_eq!(probe(&d, 5), Readiness::NotNotifying);
         std::fs::remove_dir_all(&dir).unwrap();

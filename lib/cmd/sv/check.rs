@@ -1,5 +1,9 @@
 //! Whether a sent command has taken effect (doc/runit/sv.md §5.1), and the
 //! service's own `check` script (§7).
+//!
+//! Beyond runit: a service started with a `notification-fd` file is up only
+//! once it has said it is ready (lib/ready.rs), then its `check` script runs
+//! as for any other service. Without the file nothing changes.
 
 use super::service::{Got, Sv};
 use crate::proc;
@@ -74,7 +78,12 @@ impl Sv {
         if !self.scripts_now {
             return false;
         }
-        self.run_check_script()
+        self.notified_ready() && self.run_check_script()
+    }
+
+    /// False only for a run that notifies readiness and has not yet.
+    fn notified_ready(&self) -> bool {
+        crate::ready::probe("supervise/", self.pid()) != crate::ready::Readiness::Waiting
     }
 
     /// Runs `./check` in the service directory with stdout closed; it passes
