@@ -450,7 +450,9 @@ impl Service {
     /// The process `pid` of this service was reaped: forget it and its
     /// deadline; a stopped group leader leaves its group's deadline behind.
     fn ended(&mut self, pid: i32) {
-        self.stopped = self.got_term;
+        if self.state != State::Finish {
+            self.stopped = self.got_term;
+        }
         if let (true, Some(t)) = (self.ext.group, self.kill_at) {
             self.group_kill = Some((pid, t));
         }

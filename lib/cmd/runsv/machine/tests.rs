@@ -623,3 +623,21 @@ fn without_restart_backoff_a_quick_failure_always_waits_one_second() {
     }
     assert_eq!(fail_after(&mut w, &mut m, ms(3000)), None);
 }
+
+#[test]
+fn restart_backoff_remembers_a_stop_across_finish() {
+    let (mut w, mut m) = running_ext(Ext {
+        backoff_max: Some(ms(8000)),
+        ..Ext::default()
+    });
+    w.finish = true;
+    w.advance(2);
+    m.command(Which::Main, b'd', &mut w);
+    m.reaped(101, 15, &mut w);
+    m.start_due(&mut w);
+    m.reaped(102, 0, &mut w);
+    m.command(Which::Main, b'u', &mut w);
+    w.take();
+    assert_eq!(m.start_due(&mut w), None, "stopped by runsv: no delay");
+    assert_eq!(m.main.pid, 103);
+}
