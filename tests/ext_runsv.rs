@@ -146,9 +146,9 @@ fn a_huge_or_negative_notification_fd_is_ignored() {
         });
         t.running(0);
         wait_for("warning", || {
-            t.errors().starts_with(&format!(
-                "runsv s: warning: ignoring notification-fd: not a descriptor number from 3 to "
-            )) && t.errors().ends_with(&format!(": {text}\n"))
+            t.errors().starts_with(
+                "runsv s: warning: ignoring notification-fd: not a descriptor number from 3 to ",
+            ) && t.errors().ends_with(&format!(": {text}\n"))
         });
         assert_eq!(
             t.ours(&["-w", "5", "up", "s"]).0,
