@@ -102,6 +102,11 @@ pub fn read(base: &str, fd_limit: u64) -> (Ext, Vec<Vec<String>>) {
     let mut warnings = Vec::new();
     let mut file = |name: &str| -> Option<String> {
         let path = format!("{base}{name}");
+        // stat first: it needs no descriptor, so a runsv out of descriptors
+        // says nothing about files that do not exist (runit's words only).
+        if nix::sys::stat::stat(path.as_str()).is_err() {
+            return None;
+        }
         match std::fs::read(&path) {
             Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
