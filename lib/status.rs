@@ -4,10 +4,8 @@
 
 use crate::tai::Tai64n;
 use nix::errno::Errno;
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 
 /// Size of the status record.
 pub const STATUS_LEN: usize = 20;
@@ -347,19 +345,10 @@ impl Warning {
     }
 }
 
-fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(0))
-}
+use crate::errstr::errno as io_errno;
 
 fn open_new(path: &str) -> Result<std::fs::File, Errno> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| io_errno(&e))
+    crate::open::trunc(path, 0o644)
 }
 
 fn create_and_write(path: &str, data: &[u8]) -> Result<(), Errno> {

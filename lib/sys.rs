@@ -254,6 +254,29 @@ pub unsafe fn args_from_main(argc: c_int, argv: *const *const c_char) -> Vec<OsS
     out
 }
 
+/// The C `main` of a `no_main` program (bin/chpst.rs, bin/sv.rs,
+/// bin/runit-rs.rs): entered without Rust's runtime start-up, it builds the
+/// arguments from its own argc/argv ([`args_from_main`]) and returns what
+/// `$entry(args)` returns as the exit code.
+#[macro_export]
+macro_rules! c_main {
+    ($entry:path) => {
+        // The C start-up code calls this with its own argc/argv; the
+        // signature is C's.
+        #[allow(clippy::not_unsafe_ptr_arg_deref)]
+        #[no_mangle]
+        pub extern "C" fn main(
+            argc: ::std::ffi::c_int,
+            argv: *const *const ::std::ffi::c_char,
+        ) -> ::std::ffi::c_int {
+            // SAFETY: argc and argv are exactly what the C start-up code
+            // passed to main.
+            let args = unsafe { $crate::sys::args_from_main(argc, argv) };
+            $entry(args)
+        }
+    };
+}
+
 /// How many leading words of the real argv the running program does not see:
 /// 1 when the multi-call binary was run as `runit-rs NAME ARGS...` and hands
 /// `NAME ARGS...` on, 0 otherwise. ArgvSlot adds it to the program's index.

@@ -1,12 +1,13 @@
 //! chpst's own command line (doc/runit/chpst.md §2): runit's getopt over
-//! `u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vP012V`, turned into a [`Plan`].
+//! `u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vP012V`, turned into a [`Plan`].
+//! `-C pwd` is runit 2.2.0's (and Void's); the rest are 2.1.2's.
 
 use crate::cli::getopt::{parse, scan_ulong, Opt};
 use crate::limits::{self, Limits};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-pub const SPEC: &str = "u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vP012V";
+pub const SPEC: &str = "u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vP012V";
 
 /// Everything chpst was asked to do, before any of it is done.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub struct Plan {
     pub argv0: Option<OsString>,
     pub env_dir: Option<OsString>,
     pub root: Option<OsString>,
+    /// `-C`: the working directory, changed to after `-/`'s chroot.
+    pub pwd: Option<OsString>,
     pub nice: i64,
     /// The lock file and whether to wait for it (`-l`) or not (`-L`).
     pub lock: Option<(OsString, bool)>,
@@ -64,6 +67,7 @@ fn apply_option(p: &mut Plan, c: u8, arg: OsString) -> Result<(), Refusal> {
         b'b' => p.argv0 = Some(arg),
         b'e' => p.env_dir = Some(arg),
         b'/' => p.root = Some(arg),
+        b'C' => p.pwd = Some(arg),
         b'n' => p.nice = nice_increment(&arg)?,
         b'l' | b'L' => {
             if p.lock.is_some() {
@@ -120,13 +124,14 @@ mod tests {
     #[test]
     fn a_full_plan() {
         let p = plan(&args(&[
-            "-vP012", "-u", "nobody", "-U:1:2", "-b", "x", "-e", "d", "-/", "/r", "-n", "-5", "-L",
-            "lk", "prog", "-a",
+            "-vP012", "-u", "nobody", "-U:1:2", "-b", "x", "-e", "d", "-/", "/r", "-Cw", "-n",
+            "-5", "-L", "lk", "prog", "-a",
         ]))
         .unwrap();
         assert_eq!(p.set_user, Some("nobody".into()));
         assert_eq!(p.env_user, Some(":1:2".into()));
         assert_eq!(p.argv0, Some("x".into()));
+        assert_eq!((p.root, p.pwd), (Some("/r".into()), Some("w".into())));
         assert_eq!(p.nice, -5);
         assert_eq!(p.lock, Some(("lk".into(), false)));
         assert!(p.verbose && p.new_session && p.close == [true; 3]);
@@ -161,7 +166,8 @@ mod tests {
             Err(Refusal::Usage)
         );
         assert_eq!(plan(&args(&["-v"])), Err(Refusal::Usage));
-        assert_eq!(plan(&args(&["-C", "d", "p"])), Err(Refusal::Illegal(b'C')));
+        assert_eq!(plan(&args(&["-K", "d", "p"])), Err(Refusal::Illegal(b'K')));
+        assert_eq!(plan(&args(&["-C"])), Err(Refusal::MissingArgument(b'C')));
         assert_eq!(plan(&args(&["-u"])), Err(Refusal::MissingArgument(b'u')));
         assert_eq!(plan(&args(&["-V", "-z"])), Err(Refusal::Version));
         assert_eq!(plan(&args(&["-z", "-V"])), Err(Refusal::Illegal(b'z')));

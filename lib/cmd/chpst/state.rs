@@ -28,6 +28,9 @@ pub fn carry_out(plan: Plan) -> i32 {
     if let Some(root) = &plan.root {
         change_root(root);
     }
+    if let Some(pwd) = &plan.pwd {
+        change_dir(pwd);
+    }
     if plan.nice != 0 {
         // runit passes its long to nice(int): the value is truncated.
         if let Err(e) = sys::nice(plan.nice as i32) {
@@ -68,6 +71,13 @@ pub fn read_envdir(dir: &OsStr, subdirs: Subdirs, verbose: bool) -> Vec<Vec<u8>>
         Err(EnvdirError::Read(name, e)) => {
             fatal_err(&[b"unable to read ", d, b"/", name.as_bytes()], e)
         }
+    }
+}
+
+/// `-C pwd` (runit 2.2.0): the working directory, inside the new root if any.
+fn change_dir(pwd: &OsStr) {
+    if let Err(e) = unistd::chdir(pwd) {
+        fatal_err(&[b"unable to change directory: ", pwd.as_bytes()], e);
     }
 }
 

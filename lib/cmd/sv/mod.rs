@@ -119,7 +119,7 @@ pub fn command(word: &[u8], verbose: bool, mode: Mode) -> Option<Command> {
 
 /// The program's name as runit prints it, and its mode.
 struct Invocation {
-    name: String,
+    name: Vec<u8>,
     mode: Mode,
 }
 
@@ -138,9 +138,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .first()
         .cloned()
         .unwrap_or_else(|| OsString::from("sv"));
-    let base = service::basename(&arg0);
+    let base = crate::cli::basename(arg0.as_bytes()).to_vec();
     let mode = Invocation {
-        name: String::from_utf8_lossy(&base).into_owned(),
+        name: base.clone(),
         mode: if base == b"sv" { Mode::Sv } else { Mode::Lsb },
     };
     let rest = args.get(1..).unwrap_or(&[]);
@@ -161,19 +161,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 mode.usage();
             }
             Opt::Illegal(c) => {
-                crate::msg::line(&[
-                    &mode.name,
-                    ": illegal option -- ",
-                    &char::from(c).to_string(),
-                ]);
+                crate::msg::getopt_complaint(&mode.name, "illegal option", c);
                 mode.usage();
             }
             Opt::MissingArgument(c) => {
-                crate::msg::line(&[
-                    &mode.name,
-                    ": option requires an argument -- ",
-                    &char::from(c).to_string(),
-                ]);
+                crate::msg::getopt_complaint(&mode.name, "option requires an argument", c);
                 mode.usage();
             }
         }
@@ -194,8 +186,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         mode.usage();
     }
     let t0 = Instant::now();
-    let curdir = match service::open_read(".") {
-        Ok(fd) => fd,
+    let curdir = match crate::open::read(".") {
+        Ok(fd) => fd.into(),
         Err(e) => {
             crate::msg::line_err(&["fatal: unable to open current directory"], e);
             std::process::exit(match mode.mode {

@@ -10,8 +10,7 @@ use crate::fifo;
 use crate::status::{RecordBuf, Status};
 use crate::tai::Tai64n;
 use nix::errno::Errno;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::AsFd;
 
 /// Result of reading a status record (runit's -1 / 0 / 1).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -99,8 +98,7 @@ impl Sv {
 
     /// `fatal: <what>: <err>` on stderr and exit.
     pub fn fatal(&mut self, what: &str, e: Errno) -> ! {
-        self.out
-            .err(&[b"fatal: ", what.as_bytes(), b": ", errstr::of(e).as_bytes()]);
+        self.out.err(&[b"fatal: ", what.as_bytes()], Some(e));
         let code = self.fatal_code();
         self.exit(code)
     }
@@ -191,15 +189,10 @@ impl Sv {
     /// A warning about `<svc>/<file>` on stderr (down and check problems).
     pub fn stderr_warning(&mut self, what: &str, file: &str, e: Errno) {
         let svc = std::mem::take(&mut self.svc);
-        self.out.err(&[
-            b"warning: ",
-            what.as_bytes(),
-            &svc,
-            b"/",
-            file.as_bytes(),
-            b": ",
-            errstr::of(e).as_bytes(),
-        ]);
+        self.out.err(
+            &[b"warning: ", what.as_bytes(), &svc, b"/", file.as_bytes()],
+            Some(e),
+        );
         self.svc = svc;
     }
 
@@ -216,7 +209,7 @@ impl Sv {
                 return Got::Error;
             }
         }
-        let fd = match open_read("supervise/status") {
+        let fd = match crate::open::read("supervise/status") {
             Ok(fd) => fd,
             Err(e) => {
                 self.warn("unable to open supervise/status", e);
@@ -267,25 +260,5 @@ impl Sv {
                 Sent::Dropped
             }
         }
-    }
-}
-
-/// runit's `open_read`: read-only, non-blocking (and close-on-exec).
-pub fn open_read(path: &str) -> Result<OwnedFd, Errno> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map(OwnedFd::from)
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0)))
-}
-
-/// Basename of argv[0]: the text after the last `/`.
-pub fn basename(arg0: &std::ffi::OsStr) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    let b = arg0.as_bytes();
-    match b.iter().rposition(|&c| c == b'/') {
-        Some(i) => b[i + 1..].to_vec(),
-        None => b.to_vec(),
     }
 }
