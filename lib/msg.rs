@@ -118,14 +118,19 @@ impl Voice {
 
     /// The bytes of a fatal line up to (not including) the errno text, for a
     /// forked child that must not allocate before reporting a failed exec.
-    pub fn fatal_prefix_bytes(&self, parts: &[&str]) -> Vec<u8> {
+    pub fn fatal_prefix(&self, parts: &[&[u8]]) -> Vec<u8> {
         let mut v = join(&[&self.prefix, Kind::Fatal.word()], None);
         v.pop();
         for p in parts {
-            v.extend_from_slice(p.as_bytes());
+            v.extend_from_slice(p);
         }
         v.extend_from_slice(b": ");
         v
+    }
+
+    /// [`Voice::fatal_prefix`] for text parts.
+    pub fn fatal_prefix_bytes(&self, parts: &[&str]) -> Vec<u8> {
+        self.fatal_prefix(&as_bytes(parts))
     }
 }
 

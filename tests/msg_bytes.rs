@@ -81,3 +81,35 @@ fn runsvchdir_and_utmpset_print_bytes() {
     assert!(err.starts_with(b"utmpset: illegal option -- \xff\nusage: "));
     assert_eq!(code, 1);
 }
+
+#[test]
+fn runsvdir_prints_its_directory_as_bytes() {
+    let t = TestDir::new("msg-bytes-runsvdir");
+    let dir = t.path.join(OsStr::from_bytes(b"gone\xff"));
+    let mut expected = b"runsvdir ".to_vec();
+    expected.extend_from_slice(dir.as_os_str().as_bytes());
+    expected.extend_from_slice(b": warning: unable to stat ");
+    expected.extend_from_slice(dir.as_os_str().as_bytes());
+    expected.extend_from_slice(b": file does not exist\n");
+    let mut bins = vec![("ours", ours("runsvdir"))];
+    bins.extend(theirs("runsvdir").map(|b| ("runit", b)));
+    for (who, bin) in bins {
+        let log = t.path.join(format!("{who}.err"));
+        let mut c = clean_command(&bin);
+        c.arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        let p = common::Proc::start(c);
+        common::wait_for("the first warning", || {
+            std::fs::read(&log).is_ok_and(|b| b.contains(&b'\n'))
+        });
+        p.signal(libc::SIGTERM);
+        let first_line: Vec<u8> = std::fs::read(&log)
+            .unwrap()
+            .split_inclusive(|&b| b == b'\n')
+            .next()
+            .unwrap()
+            .to_vec();
+        assert_eq!(first_line, expected, "{who}");
+    }
+}

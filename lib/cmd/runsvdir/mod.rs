@@ -16,7 +16,7 @@ mod services;
 mod title;
 mod watch;
 
-use crate::msg::{self, Voice};
+use crate::msg::{self, Kind, Voice};
 use crate::poll;
 use crate::proc;
 use crate::sig::Signals;
@@ -57,7 +57,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let Some(opts) = args::parse(&args) else {
         msg::usage(msg::arg0(&args), " [-P] dir", 1)
     };
-    let dir_text = opts.dir.to_string_lossy().into_owned();
+    let dir_text = opts.dir.as_bytes().to_vec();
     let voice = Voice::new([b"runsvdir ", opts.dir.as_bytes(), b": "].concat());
     let mut handled = vec![
         Signal::SIGTERM,
@@ -95,7 +95,7 @@ type Stamp = (i64, i64, u64, u64);
 
 struct Runsvdir {
     dir: PathBuf,
-    dir_text: String,
+    dir_text: Vec<u8>,
     voice: Voice,
     graceful: Option<Duration>,
     start_dir: File,
@@ -123,7 +123,7 @@ struct Runsvdir {
 impl Runsvdir {
     fn new(
         opts: Options,
-        dir_text: String,
+        dir_text: Vec<u8>,
         voice: Voice,
         signals: Signals,
         log: Option<TitleLog>,
@@ -217,12 +217,9 @@ impl Runsvdir {
         let meta = match std::fs::metadata(&self.dir) {
             Ok(m) => m,
             Err(e) => {
-                self.voice.warn(&[
-                    "unable to stat ",
-                    &self.dir_text,
-                    ": ",
-                    crate::errstr::of_io(&e),
-                ]);
+                let e = Some(crate::errstr::errno(&e));
+                self.voice
+                    .say(Kind::Warning, &[b"unable to stat ", &self.dir_text], e);
                 self.retry_later(now);
                 return;
             }
@@ -241,8 +238,11 @@ impl Runsvdir {
             return;
         }
         if let Err(e) = nix::unistd::chdir(&self.dir) {
-            self.voice
-                .warn_err(&["unable to change directory to ", &self.dir_text], e);
+            self.voice.say(
+                Kind::Warning,
+                &[b"unable to change directory to ", &self.dir_text],
+                Some(e),
+            );
             self.retry_later(now);
             return;
         }

@@ -3,7 +3,7 @@
 //! its directory's (device, inode), not by its name.
 
 use crate::errstr;
-use crate::msg::{Voice, EXIT_PERMANENT};
+use crate::msg::{Kind, Voice, EXIT_PERMANENT};
 use crate::spawn::Spawn;
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
@@ -97,12 +97,13 @@ impl Services {
 
     /// One pass over the current directory (the service directory), with
     /// runit's rules: new services and dead runsv processes are started.
-    pub fn scan(&mut self, voice: &Voice, dir: &str) -> ScanResult {
+    pub fn scan(&mut self, voice: &Voice, dir: &[u8]) -> ScanResult {
         let mut result = ScanResult::default();
         let entries = match std::fs::read_dir(".") {
             Ok(e) => e,
             Err(e) => {
-                voice.warn(&["unable to open directory ", dir, ": ", errstr::of_io(&e)]);
+                let e = Some(errstr::errno(&e));
+                voice.say(Kind::Warning, &[b"unable to open directory ", dir], e);
                 return result;
             }
         };
@@ -114,7 +115,8 @@ impl Services {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    voice.warn(&["unable to read directory ", dir, ": ", errstr::of_io(&e)]);
+                    let e = Some(errstr::errno(&e));
+                    voice.say(Kind::Warning, &[b"unable to read directory ", dir], e);
                     // A partial listing must not stop anything.
                     result.retry = true;
                     return result;
@@ -127,12 +129,8 @@ impl Services {
             let meta = match std::fs::metadata(&name) {
                 Ok(m) => m,
                 Err(e) => {
-                    voice.warn(&[
-                        "unable to stat ",
-                        &name.to_string_lossy(),
-                        ": ",
-                        errstr::of_io(&e),
-                    ]);
+                    let e = Some(errstr::errno(&e));
+                    voice.say(Kind::Warning, &[b"unable to stat ", name.as_bytes()], e);
                     continue;
                 }
             };
@@ -167,7 +165,11 @@ impl Services {
                 true
             }
             Err(e) => {
-                voice.warn_err(&["unable to fork for ", &name.to_string_lossy()], e);
+                voice.say(
+                    Kind::Warning,
+                    &[b"unable to fork for ", name.as_bytes()],
+                    Some(e),
+                );
                 false
             }
         }
@@ -197,7 +199,7 @@ impl Services {
 fn start_runsv(name: &OsStr, voice: &Voice, new_session: bool) -> Result<i32, Errno> {
     let argv = [OsStr::new("runsv"), name];
     let path = std::env::var_os("PATH");
-    let msg = voice.fatal_prefix_bytes(&["unable to start runsv ", &name.to_string_lossy()]);
+    let msg = voice.fatal_prefix(&[b"unable to start runsv ", name.as_bytes()]);
     let spawn = Spawn::search(OsStr::new("runsv"), path.as_deref(), &argv)?
         .new_session(new_session)
         .on_exec_error(msg, EXIT_PERMANENT);
