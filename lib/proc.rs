@@ -171,6 +171,15 @@ pub fn signal_child(pid: i32, sig: nix::sys::signal::Signal) {
     }
 }
 
+/// A signal to the process group led by `pgid`, a child of ours started
+/// with [`crate::spawn::Spawn::new_process_group`]: only the range is
+/// checked, so that no mistake ever signals our own group or every process.
+pub fn signal_child_group(pgid: i32, sig: nix::sys::signal::Signal) {
+    if pgid > 1 {
+        let _ = nix::sys::signal::killpg(Pid::from_raw(pgid), sig);
+    }
+}
+
 impl Held {
     fn verify(&self, expect: Expect) -> Result<(), Refused> {
         let st = proc_stat(self.pid).ok_or(Refused::Gone)?;

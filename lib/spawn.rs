@@ -18,6 +18,7 @@ pub struct Spawn {
     fd_error: Vec<u8>,
     chdir: Option<(CString, Vec<u8>)>,
     new_session: bool,
+    new_process_group: bool,
     exec_error: Vec<u8>,
     fail_code: i32,
     keep_blocked: Vec<libc::c_int>,
@@ -40,6 +41,7 @@ impl Spawn {
             fd_error: Vec::new(),
             chdir: None,
             new_session: false,
+            new_process_group: false,
             exec_error: Vec::new(),
             fail_code: 111,
             keep_blocked: Vec::new(),
@@ -94,6 +96,12 @@ impl Spawn {
         self
     }
 
+    /// Makes the child the leader of a new process group.
+    pub fn new_process_group(mut self, yes: bool) -> Spawn {
+        self.new_process_group = yes;
+        self
+    }
+
     /// The message (errno text follows) and exit code when exec fails.
     pub fn on_exec_error(mut self, msg: Vec<u8>, code: i32) -> Spawn {
         self.exec_error = msg;
@@ -131,6 +139,7 @@ impl Spawn {
             fd_error: &self.fd_error,
             chdir,
             new_session: self.new_session,
+            new_process_group: self.new_process_group,
             exec_error: &self.exec_error,
             fail_code: self.fail_code,
             keep_blocked: &self.keep_blocked,

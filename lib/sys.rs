@@ -55,6 +55,8 @@ pub struct ChildPlan<'a> {
     pub chdir: Option<(&'a CStr, &'a [u8])>,
     /// Start a new session (runsvdir -P).
     pub new_session: bool,
+    /// Lead a new process group (runsv's `down-signal-group`).
+    pub new_process_group: bool,
     /// Message prefix for a failed exec (errno text is appended).
     pub exec_error: &'a [u8],
     /// Exit code of the child when anything fails.
@@ -81,7 +83,7 @@ pub fn fork_exec(plan: &ChildPlan) -> Result<Pid, Errno> {
     // SAFETY: the process is single-threaded (every supervisor is), so the
     // child owns a consistent copy of the address space. After fork the child
     // calls only async-signal-safe functions (dup2, fcntl, close, signal,
-    // sigprocmask, setsid, chdir, execve, write, _exit) on data prepared by the
+    // sigprocmask, setsid, setpgid, chdir, execve, write, _exit) on data prepared by the
     // parent, and never returns into Rust code.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -121,6 +123,8 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
     libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     if plan.new_session {
         libc::setsid();
+    } else if plan.new_process_group {
+        libc::setpgid(0, 0);
     }
     if let Some((dir, msg)) = plan.chdir {
         if libc::chdir(dir.as_ptr()) == -1 {

@@ -2,13 +2,17 @@
 //! (and `log/supervise/control`), interleaved with children exiting, time
 //! passing and loop turns. Whatever arrives: no panic, a signal only ever
 //! goes to a child that was started and not yet reaped, and every status
-//! record written is one runit could write.
+//! record written is one runit could write. The setup byte also picks the
+//! extension files (down-signal-group, timeout-kill, timeout-finish,
+//! restart-backoff, notification-fd); a group signal goes only to a group
+//! one of our children led, and readiness only to the live run.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use nix::sys::signal::Signal;
 use runit::cmd::runsv::machine::{Effects, Machine, Program, Service, Which};
 use runit::status::{Status, Want};
+use runit::svext::Ext;
 use runit::tai::Tai64n;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -20,6 +24,7 @@ struct World {
     now: Instant,
     finish: bool,
     handles: u8,
+    ext: Ext,
 }
 
 impl Effects for World {
@@ -42,7 +47,17 @@ impl Effects for World {
             "signal to {pid}, not a live child"
         );
     }
-    fn start(&mut self, _: Which, _: Program) -> Option<i32> {
+    fn signal_group(&mut self, pgid: i32, _: Signal) {
+        assert!(pgid > 100 && pgid <= self.next_pid, "group {pgid}");
+        assert!(self.ext.group, "a group signal without down-signal-group");
+    }
+    fn ext(&mut self, _: Which) -> Ext {
+        self.ext
+    }
+    fn mark_ready(&mut self, _: Which, pid: i32, _: Tai64n) {
+        assert!(self.alive.contains(&pid), "ready for {pid}, not a live child");
+    }
+    fn start(&mut self, _: Which, _: Program, _: &Ext) -> Option<i32> {
         self.next_pid += 1;
         self.alive.insert(self.next_pid);
         Some(self.next_pid)
@@ -71,6 +86,14 @@ fuzz_target!(|data: &[u8]| {
         now: Instant::now(),
         finish: setup & 1 != 0,
         handles: setup,
+        ext: Ext {
+            group: setup & 8 != 0,
+            timeout_kill: (setup & 16 != 0).then(|| Duration::from_millis(300)),
+            timeout_finish: (setup & 32 != 0).then(|| Duration::from_millis(200)),
+            backoff_max: (setup & 64 != 0).then(|| Duration::from_secs(8)),
+            notification_fd: (setup & 128 != 0).then_some(3),
+            ..Ext::default()
+        },
     };
     let start = w.now();
     let want = if setup & 2 != 0 { Want::Up } else { Want::Down };
@@ -99,6 +122,10 @@ fuzz_target!(|data: &[u8]| {
             5 => w.finish = *arg & 1 != 0,
             6 => {
                 let _ = m.exit_step(&mut w);
+                m.fire_timers(&mut w);
+                let which = if *arg & 1 != 0 { Which::Log } else { Which::Main };
+                let pid = m.svc(which).pid;
+                m.ready(which, pid, &mut w);
             }
             _ => {
                 let _ = m.start_due(&mut w);

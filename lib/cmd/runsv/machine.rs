@@ -4,6 +4,7 @@
 //! I/O shell implements with real processes and files, and tests with a log.
 
 use crate::status::{self, State, Status, Want};
+use crate::svext::Ext;
 use crate::tai::Tai64n;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
@@ -12,6 +13,9 @@ use std::time::{Duration, Instant};
 pub const THROTTLE: Duration = Duration::from_secs(1);
 /// How long before a start whose fork failed is tried again (runit's sleep).
 pub const FORK_RETRY: Duration = Duration::from_secs(5);
+/// Beyond runit (`restart-backoff`): a run that lasted at least this long
+/// (or the current delay, when longer) resets the back-off to [`THROTTLE`].
+pub const BACKOFF_RESET: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
@@ -36,9 +40,16 @@ pub trait Effects {
     fn control_script(&mut self, c: u8) -> bool;
     /// Sends `sig` to `pid` (never 0, never a group).
     fn signal(&mut self, pid: i32, sig: Signal);
+    /// Sends `sig` to the process group `pgid` (a child of ours that leads
+    /// its own group: `down-signal-group`).
+    fn signal_group(&mut self, pgid: i32, sig: Signal);
+    /// Reads the service directory's extension files (lib/svext.rs).
+    fn ext(&mut self, which: Which) -> Ext;
     /// Starts `program` for `which` and returns its pid.
     /// None when the fork failed (the shell has said so).
-    fn start(&mut self, which: Which, program: Program) -> Option<i32>;
+    fn start(&mut self, which: Which, program: Program, ext: &Ext) -> Option<i32>;
+    /// Records that the run `pid` said it is ready (`supervise/ready`).
+    fn mark_ready(&mut self, which: Which, pid: i32, at: Tai64n);
     /// Writes the service's files; `with_pid` asks for the pid file too.
     /// Returns whether the pid file was written.
     fn write_status(&mut self, which: Which, status: &Status, stat: &str, with_pid: bool) -> bool;
@@ -66,6 +77,18 @@ pub struct Service {
     pub throttle_until: Option<Instant>,
     /// A start asked for (`u` or `o`) while throttled.
     pub start_pending: bool,
+    /// Beyond runit: what the extension files asked for at the last start.
+    pub ext: Ext,
+    /// `timeout-kill` (state run) or `timeout-finish` (state finish): when
+    /// the current pid gets KILL.
+    pub kill_at: Option<Instant>,
+    /// A stopped `down-signal-group` leader's group still to be killed at
+    /// its `timeout-kill` deadline: (pgid, when).
+    pub group_kill: Option<(i32, Instant)>,
+    /// The restart delay the next quick failure waits (`restart-backoff`).
+    pub backoff: Duration,
+    /// The last run ended after runsv had asked it to stop.
+    pub stopped: bool,
 }
 
 impl Service {
@@ -81,6 +104,11 @@ impl Service {
             wstatus: 0,
             throttle_until: None,
             start_pending: false,
+            ext: Ext::default(),
+            kill_at: None,
+            group_kill: None,
+            backoff: THROTTLE,
+            stopped: false,
         }
     }
 
@@ -162,6 +190,47 @@ impl Machine {
             .min()
     }
 
+    /// Beyond runit: the earliest `timeout-kill`/`timeout-finish` deadline.
+    pub fn kill_deadline(&self) -> Option<Instant> {
+        std::iter::once(&self.main)
+            .chain(self.log.as_ref())
+            .flat_map(|s| [s.kill_at, s.group_kill.map(|(_, t)| t)])
+            .flatten()
+            .min()
+    }
+
+    /// Beyond runit: sends KILL where a `timeout-kill` or `timeout-finish`
+    /// deadline has passed.
+    pub fn fire_timers(&mut self, fx: &mut dyn Effects) {
+        let (_, now) = fx.now();
+        for which in [Which::Main, Which::Log] {
+            if which == Which::Log && self.log.is_none() {
+                continue;
+            }
+            let svc = self.svc(which);
+            if svc.kill_at.is_some_and(|t| t <= now) {
+                svc.kill_at = None;
+                self.signal_stop(which, Signal::SIGKILL, fx);
+            }
+            let svc = self.svc(which);
+            if let Some((pgid, t)) = svc.group_kill {
+                if t <= now {
+                    svc.group_kill = None;
+                    fx.signal_group(pgid, Signal::SIGKILL);
+                }
+            }
+        }
+    }
+
+    /// Beyond runit: the run `pid` wrote its readiness line.
+    pub fn ready(&mut self, which: Which, pid: i32, fx: &mut dyn Effects) {
+        let svc = self.svc(which);
+        if pid != 0 && svc.pid == pid && svc.running() && svc.ext.notification_fd.is_some() {
+            let (tai, _) = fx.now();
+            fx.mark_ready(which, pid, tai);
+        }
+    }
+
     /// Loop step I: once the main service is down with want exit, stop the
     /// log by closing its pipe, and exit once it is gone too.
     pub fn exit_step(&mut self, fx: &mut dyn Effects) -> bool {
@@ -218,7 +287,7 @@ impl Machine {
             }
             b'k' => {
                 if self.svc(which).running() && !self.control(which, c, fx) {
-                    self.signal(which, Signal::SIGKILL, fx);
+                    self.signal_stop(which, Signal::SIGKILL, fx);
                 }
                 // runit records "down" without a status write (doc/runit/quirks.md #1).
                 self.svc(which).state = State::Down;
@@ -252,9 +321,8 @@ impl Machine {
         }
         if pid == self.main.pid {
             let main = &mut self.main;
-            main.pid = 0;
+            main.ended(pid);
             main.wstatus = wstatus;
-            main.got_term = false;
             self.pid_changed = true;
             if main.state != State::Finish && fx.finish_exists() {
                 main.state = State::Finish;
@@ -263,9 +331,7 @@ impl Machine {
             }
             self.went_down(Which::Main, fx);
         } else if self.log.as_ref().is_some_and(|l| l.pid == pid) {
-            let log = self.svc(Which::Log);
-            log.pid = 0;
-            log.got_term = false;
+            self.svc(Which::Log).ended(pid);
             self.pid_changed = true;
             self.went_down(Which::Log, fx);
         }
@@ -276,12 +342,13 @@ impl Machine {
     fn went_down(&mut self, which: Which, fx: &mut dyn Effects) {
         let (tai, now) = fx.now();
         let svc = self.svc(which);
-        let too_fast = now < svc.changed_at + THROTTLE;
+        let ran = now.saturating_duration_since(svc.changed_at);
+        let delay = svc.restart_delay(ran);
         svc.state = State::Down;
         svc.changed = tai;
         svc.changed_at = now;
-        if too_fast {
-            svc.throttle_until = Some(now + THROTTLE);
+        if let Some(d) = delay {
+            svc.throttle_until = now.checked_add(d);
         }
         self.update(which, fx);
     }
@@ -299,7 +366,12 @@ impl Machine {
         if self.svc(which).pid != 0 {
             self.stop(which, fx);
         }
-        let Some(pid) = fx.start(which, program) else {
+        if program == Program::Run {
+            let ext = fx.ext(which);
+            self.svc(which).ext = ext;
+        }
+        let ext = self.svc(which).ext;
+        let Some(pid) = fx.start(which, program, &ext) else {
             // runit sleeps 5 s inside the supervisor, deaf to commands and
             // signals; here the start is only deferred by as much.
             let (_, now) = fx.now();
@@ -320,24 +392,45 @@ impl Machine {
         svc.got_term = false;
         svc.throttle_until = None;
         svc.start_pending = false;
+        if let (Program::Finish(_), Some(d)) = (program, ext.timeout_finish) {
+            svc.kill_at = now.checked_add(d);
+        }
         self.pid_changed = true;
         self.update(which, fx);
     }
 
     /// runit's stopservice (doc/runit/runsv.md §6.1).
+    /// Beyond runit: the down signal may be another than TERM, go to the
+    /// process group, and start the `timeout-kill` clock.
     fn stop(&mut self, which: Which, fx: &mut dyn Effects) {
         if self.svc(which).pid != 0 && !self.control(which, b't', fx) {
-            self.signal(which, Signal::SIGTERM, fx);
+            let sig = self.svc(which).ext.stop_signal();
+            self.signal_stop(which, sig, fx);
             self.svc(which).got_term = true;
             self.update(which, fx);
+        }
+        let (_, now) = fx.now();
+        let svc = self.svc(which);
+        if svc.pid != 0 && svc.kill_at.is_none() {
+            svc.kill_at = svc.ext.timeout_kill.and_then(|d| now.checked_add(d));
         }
         let after = match self.svc(which).want {
             Want::Down => b'd',
             Want::Exit => b'x',
             Want::Up => return,
         };
-        self.signal(which, Signal::SIGCONT, fx);
+        self.signal_stop(which, Signal::SIGCONT, fx);
         self.control(which, after, fx);
+    }
+
+    /// A signal that stops the service: to its process group with
+    /// `down-signal-group`, to its pid otherwise (runit).
+    fn signal_stop(&mut self, which: Which, sig: Signal, fx: &mut dyn Effects) {
+        let svc = self.svc(which);
+        match (svc.pid, svc.ext.group) {
+            (pid, true) if pid > 0 => fx.signal_group(pid, sig),
+            _ => self.signal(which, sig, fx),
+        }
     }
 
     /// Control scripts exist for the main service only.
@@ -350,6 +443,41 @@ impl Machine {
         if pid > 0 {
             fx.signal(pid, sig);
         }
+    }
+}
+
+impl Service {
+    /// The process `pid` of this service was reaped: forget it and its
+    /// deadline; a stopped group leader leaves its group's deadline behind.
+    fn ended(&mut self, pid: i32) {
+        if self.state != State::Finish {
+            self.stopped = self.got_term;
+        }
+        if let (true, Some(t)) = (self.ext.group, self.kill_at) {
+            self.group_kill = Some((pid, t));
+        }
+        self.kill_at = None;
+        self.pid = 0;
+        self.got_term = false;
+    }
+
+    /// How long to wait before restarting a run that lasted `ran`: runit's
+    /// one second after a run shorter than a second; with `restart-backoff`,
+    /// a run shorter than [`BACKOFF_RESET`] (or the current delay) that
+    /// runsv did not stop waits the current delay, which then doubles up to
+    /// the file's maximum; a longer run resets it.
+    fn restart_delay(&mut self, ran: Duration) -> Option<Duration> {
+        let runit = (ran < THROTTLE).then_some(THROTTLE);
+        let Some(max) = self.ext.backoff_max else {
+            return runit;
+        };
+        if self.stopped || ran >= BACKOFF_RESET.max(self.backoff) {
+            self.backoff = THROTTLE;
+            return runit;
+        }
+        let delay = self.backoff;
+        self.backoff = (delay * 2).min(max.max(THROTTLE));
+        Some(delay)
     }
 }
 

@@ -9,6 +9,13 @@
 //! `sleep(1)` that freezes the whole supervisor. Here the restart is deferred by
 //! a deadline in the poll loop instead, so the service restarts at the same
 //! moment, while commands, signals and the other service are still served.
+//!
+//! Beyond runit, switched on only by files in the service directory
+//! (lib/svext.rs, man/runsv.8): a readiness pipe (`notification-fd`, whose
+//! read end joins the poll set until its newline or EOF, recorded in
+//! `supervise/ready` by lib/ready.rs), another down signal, a process group,
+//! KILL deadlines (`timeout-kill`, `timeout-finish`: deadlines of this poll
+//! loop, no extra process) and a growing restart delay (`restart-backoff`).
 
 pub mod leftover;
 pub mod machine;
@@ -18,10 +25,12 @@ use crate::lock;
 use crate::msg::{self, Voice};
 use crate::poll;
 use crate::proc;
+use crate::ready;
 use crate::sig::Signals;
 use crate::spawn::Spawn;
 use crate::status::{self, Status, Want};
 use crate::svdir;
+use crate::svext::{self, Ext};
 use crate::sys;
 use crate::tai::Tai64n;
 use machine::{Effects, Machine, Program, Service, Which};
@@ -67,6 +76,13 @@ struct Shell {
     retry_at: Option<Instant>,
     /// Set while retrying: the warnings were said the first time.
     quiet: bool,
+    /// Beyond runit: each service's readiness pipe (read end, the run's pid)
+    /// while its run has not said it is ready (main, log).
+    notify: [Option<(OwnedFd, i32)>; 2],
+    /// The extension-file warnings said at the last start (main, log): a
+    /// crash loop does not repeat them at every restart.
+    ext_warned: [Vec<Vec<String>>; 2],
+    fd_limit: u64,
 }
 
 /// Entry point: `runsv dir`.
@@ -120,6 +136,9 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         stale: [false; 2],
         retry_at: None,
         quiet: false,
+        notify: [None, None],
+        ext_warned: [Vec::new(), Vec::new()],
+        fd_limit: svext::fd_limit(),
     };
     let mut machine = Machine::new(main, log);
 
@@ -140,10 +159,14 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
 
     // The main loop, in runit's order (doc/runit/runsv.md §3).
     loop {
-        let deadline = match (machine.start_due(&mut shell), shell.retry_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = [
+            machine.start_due(&mut shell),
+            shell.retry_at,
+            machine.kill_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let mut fds: Vec<BorrowedFd> = vec![signals.as_fd()];
         fds.extend(main_fds.control_rd.as_ref().map(|f| f.as_fd()));
         fds.extend(
@@ -152,12 +175,18 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
                 .and_then(|l| l.control_rd.as_ref())
                 .map(|f| f.as_fd()),
         );
-        poll::readable(&fds, deadline);
+        let watched = fds.len();
+        fds.extend(shell.notify.iter().flatten().map(|(fd, _)| fd.as_fd()));
+        let ready = poll::readable(&fds, deadline);
+        let notify_ready = ready.get(watched..).unwrap_or(&[]).to_vec();
+        drop(fds);
 
         let term = signals.drain().contains(&Signal::SIGTERM);
         while let Some(r) = proc::reap_one() {
             machine.reaped(r.pid, r.wstatus, &mut shell);
         }
+        machine.fire_timers(&mut shell);
+        shell.read_notifications(&notify_ready, &mut machine);
         if let Some(c) = main_fds.control_rd.as_ref().and_then(fifo::read_byte) {
             machine.command(Which::Main, c, &mut shell);
         }
@@ -203,6 +232,47 @@ impl Shell {
             }
         }
         self.quiet = false;
+    }
+
+    /// Beyond runit: reads the readiness pipes that poll found readable. A
+    /// newline means ready; EOF or an error ends the wait without it. A pipe
+    /// whose run is gone is closed.
+    fn read_notifications(&mut self, readable: &[bool], machine: &mut Machine) {
+        let mut polled = readable.iter();
+        for which in [Which::Main, Which::Log] {
+            let i = which as usize;
+            let Some((fd, pid)) = self.notify[i].as_ref() else {
+                continue;
+            };
+            let (pid, is_readable) = (*pid, polled.next().copied().unwrap_or(false));
+            if machine.svc(which).pid != pid {
+                self.notify[i] = None;
+                continue;
+            }
+            if !is_readable {
+                continue;
+            }
+            let mut buf = [0u8; 512];
+            match nix::unistd::read(fd.as_raw_fd(), &mut buf) {
+                Ok(n) if n > 0 && !buf[..n].contains(&b'\n') => {}
+                Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
+                Ok(n) => {
+                    self.notify[i] = None;
+                    if n > 0 {
+                        machine.ready(which, pid, self);
+                    }
+                }
+                Err(_) => self.notify[i] = None,
+            }
+        }
+    }
+
+    /// The read end (non-blocking, for the poll loop) and the write end
+    /// (blocking, as the service expects) of a readiness pipe.
+    fn notify_pipe(&self) -> Result<(OwnedFd, OwnedFd), Errno> {
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+        nix::fcntl::fcntl(r.as_raw_fd(), nix::fcntl::F_SETFL(OFlag::O_NONBLOCK))?;
+        Ok((r, w))
     }
 
     fn fatal(&self, parts: &[&str], e: Errno) -> ! {
@@ -375,16 +445,92 @@ impl Effects for Shell {
         proc::signal_child(pid, sig);
     }
 
+    fn signal_group(&mut self, pgid: i32, sig: Signal) {
+        proc::signal_child_group(pgid, sig);
+    }
+
+    /// Reads the extension files; a warning already said at the last start
+    /// is not repeated.
+    fn ext(&mut self, which: Which) -> Ext {
+        let base = match which {
+            Which::Main => "",
+            Which::Log => "log/",
+        };
+        let (ext, warnings) = svext::read(base, self.fd_limit);
+        for w in &warnings {
+            if !self.ext_warned[which as usize].contains(w) {
+                let parts: Vec<&str> = w.iter().map(String::as_str).collect();
+                self.voice.warn(&parts);
+            }
+        }
+        self.ext_warned[which as usize] = warnings;
+        ext
+    }
+
     /// One attempt; the machine tries again after `FORK_RETRY`.
-    fn start(&mut self, which: Which, program: Program) -> Option<i32> {
-        let started = self.plan(which, program).and_then(|s| s.start());
+    fn start(&mut self, which: Which, program: Program, ext: &Ext) -> Option<i32> {
+        let notify = match (program, ext.notification_fd) {
+            (Program::Run, Some(n)) => match self.notify_pipe() {
+                Ok(p) => Some((p, n)),
+                Err(e) => {
+                    self.voice
+                        .warn_err(&["unable to create notification pipe"], e);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let what = match which {
+            Which::Main => "unable to setup notification-fd for ./run",
+            Which::Log => "unable to setup notification-fd for ./log/run",
+        };
+        let started = self.plan(which, program).and_then(|s| {
+            let s = s.new_process_group(ext.group);
+            match &notify {
+                Some(((_, w), n)) => s
+                    .fd(w.as_raw_fd(), *n)
+                    .on_fd_error(self.voice.fatal_prefix_bytes(&[what])),
+                None => s,
+            }
+            .start()
+        });
         match started {
-            Ok(pid) => Some(pid.as_raw()),
+            Ok(pid) => {
+                let pid = pid.as_raw();
+                if program == Program::Run {
+                    let dir = dir_of(which);
+                    match notify {
+                        Some(((r, _w), _)) => {
+                            ready::write(
+                                dir,
+                                &ready::Record {
+                                    pid: pid as u32,
+                                    ready: None,
+                                },
+                            );
+                            self.notify[which as usize] = Some((r, pid));
+                        }
+                        None => {
+                            ready::remove(dir);
+                            self.notify[which as usize] = None;
+                        }
+                    }
+                }
+                Some(pid)
+            }
             Err(e) => {
                 self.voice.warn_err(&["unable to fork, sleeping"], e);
                 None
             }
         }
+    }
+
+    fn mark_ready(&mut self, which: Which, pid: i32, at: Tai64n) {
+        let record = ready::Record {
+            pid: pid as u32,
+            ready: Some(at),
+        };
+        ready::write(dir_of(which), &record);
     }
 
     fn write_status(&mut self, which: Which, record: &Status, stat: &str, with_pid: bool) -> bool {

@@ -1,5 +1,9 @@
 //! Whether a sent command has taken effect (doc/runit/sv.md §5.1), and the
 //! service's own `check` script (§7).
+//!
+//! Beyond runit: a service started with a `notification-fd` file is up only
+//! once it has said it is ready (lib/ready.rs), then its `check` script runs
+//! as for any other service. Without the file nothing changes.
 
 use super::service::{Got, Sv};
 use crate::proc;
@@ -70,7 +74,8 @@ impl Sv {
 
     /// Whether a service whose record says it is running counts as up for
     /// sv (`up`, `restart`, `check`, ...): the one place that judges it.
-    /// Today that is its check script, run only at runit's moments. Between
+    /// That is its readiness, for a run started with `notification-fd`
+    /// (lib/ready.rs), and its check script, run only at runit's moments. Between
     /// moments a running service is never judged up (see wait.rs): it may be
     /// a failing one caught in its few milliseconds of life, which runit,
     /// looking only at its moments, would not see.
@@ -78,7 +83,12 @@ impl Sv {
         if !at_moment {
             return false;
         }
-        self.run_check_script()
+        self.notified_ready() && self.run_check_script()
+    }
+
+    /// False only for a run that notifies readiness and has not yet.
+    fn notified_ready(&self) -> bool {
+        crate::ready::probe("supervise/", self.record().pid) != crate::ready::Readiness::Waiting
     }
 
     /// Runs `./check` in the service directory with stdout closed; it passes

@@ -8,6 +8,10 @@
 //! `{"service":"s1","state":"run","pid":123,"seconds":41,"normally":"up",
 //!   "paused":false,"want":"up","got_term":false,"log":null}`
 //!
+//! Beyond runit: a service started with a `notification-fd` file also has
+//! `"ready":false`, or `"ready":true,"ready_seconds":N` once it said so
+//! (lib/ready.rs); other services have no such keys.
+//!
 //! A service whose status cannot be read gives `{"service":..,"error":..}`
 //! with the text runit would print after `<name>: `; `log` is null without a
 //! log service, an object of the same shape otherwise.
@@ -95,6 +99,18 @@ fn object(sv: &mut Sv, name: &[u8]) -> (Vec<u8>, Result<Shown, Got>) {
         st.got_term,
     );
     o.extend_from_slice(text.as_bytes());
+    let readiness = match crate::ready::probe("supervise/", st.pid) {
+        crate::ready::Readiness::NotNotifying => None,
+        crate::ready::Readiness::Waiting => Some(",\"ready\":false}".to_string()),
+        crate::ready::Readiness::Ready(t) => Some(format!(
+            ",\"ready\":true,\"ready_seconds\":{}}}",
+            sv.now.saturating_sub(t.secs)
+        )),
+    };
+    if let Some(r) = readiness {
+        o.pop();
+        o.extend_from_slice(r.as_bytes());
+    }
     let shown = if normally == "null" {
         Shown::Unknown
     } else if st.pid != 0 {

@@ -12,6 +12,8 @@ struct World {
     finish: bool,
     handles: Vec<u8>,
     fail_forks: u32,
+    /// What the extension files say (read at each start of `./run`).
+    ext: Ext,
 }
 
 impl World {
@@ -24,12 +26,17 @@ impl World {
             finish: false,
             handles: Vec::new(),
             fail_forks: 0,
+            ext: Ext::default(),
         }
     }
 
     fn advance(&mut self, secs: u64) {
         self.tai += secs;
         self.now += Duration::from_secs(secs);
+    }
+
+    fn advance_ms(&mut self, ms: u64) {
+        self.now += Duration::from_millis(ms);
     }
 
     fn take(&mut self) -> Vec<String> {
@@ -54,7 +61,16 @@ impl Effects for World {
     fn signal(&mut self, pid: i32, sig: Signal) {
         self.log.push(format!("kill {pid} {sig:?}"));
     }
-    fn start(&mut self, which: Which, program: Program) -> Option<i32> {
+    fn signal_group(&mut self, pgid: i32, sig: Signal) {
+        self.log.push(format!("kill -{pgid} {sig:?}"));
+    }
+    fn ext(&mut self, _: Which) -> Ext {
+        self.ext
+    }
+    fn mark_ready(&mut self, which: Which, pid: i32, _: Tai64n) {
+        self.log.push(format!("ready {which:?} {pid}"));
+    }
+    fn start(&mut self, which: Which, program: Program, _: &Ext) -> Option<i32> {
         if self.fail_forks > 0 {
             self.fail_forks -= 1;
             self.log
@@ -359,4 +375,269 @@ fn a_failed_fork_is_tried_again_later_and_commands_are_served_meanwhile() {
             "status Main run +pid"
         ]
     );
+}
+
+// Beyond runit: the extension files (lib/svext.rs).
+
+/// A running main service whose directory has extension files.
+fn running_ext(ext: Ext) -> (World, Machine) {
+    let mut w = World::new();
+    w.ext = ext;
+    let mut m = machine(&mut w, false);
+    m.start_due(&mut w);
+    w.take();
+    (w, m)
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn down_signal_replaces_term() {
+    let (mut w, mut m) = running_ext(Ext {
+        down_signal: Some(Signal::SIGINT),
+        ..Ext::default()
+    });
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main run, want down",
+            "control/t",
+            "kill 101 SIGINT",
+            "status Main run, got TERM, want down",
+            "kill 101 SIGCONT",
+            "control/d",
+        ]
+    );
+    assert_eq!(m.kill_deadline(), None, "no timeout-kill: no deadline");
+}
+
+#[test]
+fn timeout_kill_sends_kill_when_the_service_outlives_it() {
+    let (mut w, mut m) = running_ext(Ext {
+        timeout_kill: Some(ms(500)),
+        ..Ext::default()
+    });
+    m.command(Which::Main, b'd', &mut w);
+    w.take();
+    assert_eq!(m.kill_deadline(), Some(w.now + ms(500)));
+    w.advance_ms(499);
+    m.fire_timers(&mut w);
+    assert!(w.take().is_empty(), "not before the deadline");
+    m.command(Which::Main, b'd', &mut w);
+    w.take();
+    assert_eq!(
+        m.kill_deadline(),
+        Some(w.now + ms(1)),
+        "a second down does not postpone it"
+    );
+    w.advance_ms(1);
+    m.fire_timers(&mut w);
+    assert_eq!(w.take(), ["kill 101 SIGKILL"]);
+    assert_eq!(m.kill_deadline(), None);
+    m.reaped(101, 9, &mut w);
+    assert_eq!(w.take(), ["status Main down +pid"]);
+}
+
+#[test]
+fn a_service_that_stops_in_time_is_not_killed() {
+    let (mut w, mut m) = running_ext(Ext {
+        timeout_kill: Some(ms(500)),
+        ..Ext::default()
+    });
+    m.command(Which::Main, b'd', &mut w);
+    w.advance_ms(100);
+    m.reaped(101, 15, &mut w);
+    w.take();
+    assert_eq!(m.kill_deadline(), None);
+    w.advance_ms(500);
+    m.fire_timers(&mut w);
+    assert!(w.take().is_empty());
+}
+
+#[test]
+fn down_signal_group_signals_the_group_and_kills_what_the_leader_left() {
+    let (mut w, mut m) = running_ext(Ext {
+        group: true,
+        timeout_kill: Some(ms(500)),
+        ..Ext::default()
+    });
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main run, want down",
+            "control/t",
+            "kill -101 SIGTERM",
+            "status Main run, got TERM, want down",
+            "kill -101 SIGCONT",
+            "control/d",
+        ]
+    );
+    // The leader (a shell) exits; a child that ignores TERM is left.
+    w.advance_ms(100);
+    m.reaped(101, 15, &mut w);
+    assert_eq!(w.take(), ["status Main down +pid"]);
+    assert_eq!(m.kill_deadline(), Some(w.now + ms(400)));
+    w.advance_ms(400);
+    m.fire_timers(&mut w);
+    assert_eq!(w.take(), ["kill -101 SIGKILL"]);
+    assert_eq!(m.kill_deadline(), None);
+}
+
+#[test]
+fn sv_kill_kills_the_group() {
+    let (mut w, mut m) = running_ext(Ext {
+        group: true,
+        ..Ext::default()
+    });
+    m.command(Which::Main, b'k', &mut w);
+    assert_eq!(w.take(), ["control/k", "kill -101 SIGKILL"]);
+}
+
+#[test]
+fn timeout_finish_kills_a_hanging_finish() {
+    let (mut w, mut m) = running_ext(Ext {
+        timeout_finish: Some(ms(300)),
+        ..Ext::default()
+    });
+    w.finish = true;
+    w.advance(2);
+    m.reaped(101, 0, &mut w);
+    m.start_due(&mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main finish +pid",
+            "start Main Finish(0) = 102",
+            "status Main finish +pid",
+        ]
+    );
+    assert_eq!(m.kill_deadline(), Some(w.now + ms(300)));
+    w.advance_ms(300);
+    m.fire_timers(&mut w);
+    assert_eq!(w.take(), ["kill 102 SIGKILL"]);
+    m.reaped(102, 9, &mut w);
+    assert_eq!(w.take(), ["status Main down +pid"]);
+    m.start_due(&mut w);
+    assert_eq!(
+        w.take(),
+        ["control/u", "start Main Run = 103", "status Main run +pid"]
+    );
+}
+
+#[test]
+fn readiness_is_recorded_for_the_current_run_only() {
+    let (mut w, mut m) = running_ext(Ext {
+        notification_fd: Some(3),
+        ..Ext::default()
+    });
+    m.ready(Which::Main, 99, &mut w);
+    assert!(w.take().is_empty(), "not the current run");
+    m.ready(Which::Main, 101, &mut w);
+    assert_eq!(w.take(), ["ready Main 101"]);
+    w.advance(2);
+    m.reaped(101, 0, &mut w);
+    m.ready(Which::Main, 101, &mut w);
+    m.start_due(&mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "status Main down +pid",
+            "control/u",
+            "start Main Run = 102",
+            "status Main run +pid"
+        ],
+        "a restarted run is not ready until it says so"
+    );
+    m.ready(Which::Main, 102, &mut w);
+    assert_eq!(w.take(), ["ready Main 102"]);
+}
+
+#[test]
+fn readiness_without_notification_fd_is_ignored() {
+    let (mut w, mut m) = running(false);
+    m.ready(Which::Main, 101, &mut w);
+    assert!(w.take().is_empty());
+}
+
+/// Lets the current run fail after `ran`, and returns the restart delay
+/// the machine asks for (the time until the next start).
+fn fail_after(w: &mut World, m: &mut Machine, ran: Duration) -> Option<Duration> {
+    w.now += ran;
+    let pid = m.main.pid;
+    m.reaped(pid, 256, w);
+    let due = m.start_due(w).map(|t| t - w.now);
+    if let Some(d) = due {
+        w.now += d;
+        m.start_due(w);
+    }
+    w.take();
+    due
+}
+
+#[test]
+fn restart_backoff_doubles_up_to_its_maximum_and_resets() {
+    let (mut w, mut m) = running_ext(Ext {
+        backoff_max: Some(ms(8000)),
+        ..Ext::default()
+    });
+    let quick: Vec<_> = (0..6).map(|_| fail_after(&mut w, &mut m, ms(10))).collect();
+    let secs = |s: &[u64]| {
+        s.iter()
+            .map(|&n| Some(Duration::from_secs(n)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(quick, secs(&[1, 2, 4, 8, 8, 8]));
+    // A run that lasted a few seconds is still a failure.
+    assert_eq!(fail_after(&mut w, &mut m, ms(3000)), Some(ms(8000)));
+    // One that stayed up long enough resets the delay: restarted at once,
+    // and the next quick failure waits runit's second again.
+    assert_eq!(fail_after(&mut w, &mut m, BACKOFF_RESET), None);
+    assert_eq!(fail_after(&mut w, &mut m, ms(10)), Some(ms(1000)));
+    assert_eq!(fail_after(&mut w, &mut m, ms(10)), Some(ms(2000)));
+}
+
+#[test]
+fn restart_backoff_does_not_count_a_restart_runsv_was_asked_for() {
+    let (mut w, mut m) = running_ext(Ext {
+        backoff_max: Some(ms(8000)),
+        ..Ext::default()
+    });
+    assert_eq!(fail_after(&mut w, &mut m, ms(10)), Some(ms(1000)));
+    assert_eq!(fail_after(&mut w, &mut m, ms(10)), Some(ms(2000)));
+    // `sv restart` after two seconds: runit's rule, and the delay resets.
+    w.advance(2);
+    m.command(Which::Main, b't', &mut w);
+    assert_eq!(fail_after(&mut w, &mut m, ms(0)), None);
+    assert_eq!(fail_after(&mut w, &mut m, ms(10)), Some(ms(1000)));
+}
+
+#[test]
+fn without_restart_backoff_a_quick_failure_always_waits_one_second() {
+    let (mut w, mut m) = running(false);
+    for _ in 0..4 {
+        assert_eq!(fail_after(&mut w, &mut m, ms(10)), Some(THROTTLE));
+    }
+    assert_eq!(fail_after(&mut w, &mut m, ms(3000)), None);
+}
+
+#[test]
+fn restart_backoff_remembers_a_stop_across_finish() {
+    let (mut w, mut m) = running_ext(Ext {
+        backoff_max: Some(ms(8000)),
+        ..Ext::default()
+    });
+    w.finish = true;
+    w.advance(2);
+    m.command(Which::Main, b'd', &mut w);
+    m.reaped(101, 15, &mut w);
+    m.start_due(&mut w);
+    m.reaped(102, 0, &mut w);
+    m.command(Which::Main, b'u', &mut w);
+    w.take();
+    assert_eq!(m.start_due(&mut w), None, "stopped by runsv: no delay");
+    assert_eq!(m.main.pid, 103);
 }
