@@ -41,6 +41,7 @@ mod chpst_options;
 mod chpst_personality;
 mod chpst_privdrop;
 mod deb;
+mod ext_runsv;
 mod fuzz_regressions;
 mod install;
 mod man_pages;
