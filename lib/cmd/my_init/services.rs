@@ -6,9 +6,9 @@
 //! a stop of well-behaved services takes about half a second there. Here the
 //! same protocol is spoken in-process: `d` written to each
 //! `supervise/control` (force-stop's only command), the `supervise/status`
-//! record read again whenever runsv renames a new one into place (inotify on
-//! each `supervise/` directory, in the same poll as the signalfd, so orphans
-//! are still reaped and signals still seen), and `k` written to whatever is
+//! record read again whenever runsv renames a new one into place (dnotify on
+//! each `supervise/` directory, its SIGIO read from the same signalfd, so
+//! orphans are still reaped and signals still seen), and `k` written to whatever is
 //! not down when the timeout passes, as force-stop does. sv's own waiting
 //! (lib/cmd/sv/wait.rs) is not reused: it owns the process while it waits
 //! and keeps runit's 420 ms moments for its output; PID 1 must keep reaping
@@ -33,7 +33,8 @@
 //!   taken the `x` gets 250 ms more, no longer: a stray child of the service
 //!   may hold the pipe open for ever. Emptiness announces itself through no
 //!   file, so a log with bytes left is looked at every 5 ms;
-//! - only services whose `status` was replaced are looked at again.
+//! - services are looked at again only when a `supervise/` directory
+//!   changed or a child exited.
 //!
 //! Measured with scripts/bench-my_init.sh (12 services, loaded 2-core
 //! machine, medians of 5): over our runit, SIGTERM to exit 68 ms for ours
@@ -214,11 +215,11 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
     }
     let mut first = true;
     loop {
-        let changes = init.take_changes();
-        let look_all = std::mem::take(&mut first) || changes.everything || !all_watched;
+        let changed = init.take_changes();
+        let look = std::mem::take(&mut first) || changed || !all_watched;
         pending.retain(|s| {
-            // Only a service whose status was replaced can have changed.
-            if !look_all && !changes.dirs.contains(&s.join("supervise")) {
+            // Nothing changed since the last look: nothing can be down.
+            if !look {
                 return true;
             }
             let down = is_down(s);
