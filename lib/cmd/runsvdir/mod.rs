@@ -65,6 +65,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Signal::SIGHUP,
         Signal::SIGALRM,
         Signal::SIGCHLD,
+        // The directory's changes (watch.rs).
+        Signal::SIGIO,
     ];
     if opts.graceful.is_some() {
         handled.push(Signal::SIGINT);
@@ -320,28 +322,21 @@ impl Runsvdir {
         }
     }
 
-    /// Sleeps until `deadline`, a signal, a directory change or log input.
+    /// Sleeps until `deadline`, a signal (a directory change included) or
+    /// log input.
     fn wait(&mut self, deadline: Option<Instant>) {
         let signal_fd = self.signals.as_fd();
         let mut fds: Vec<BorrowedFd> = vec![signal_fd];
-        let watch_at = self.watch.fd().map(|fd| {
-            fds.push(fd);
-            fds.len() - 1
-        });
         let log_at = self.log.as_ref().map(|l| {
             fds.push(l.fd());
             fds.len() - 1
         });
         let ready = poll::readable(&fds, deadline);
         let is_ready = |i: Option<usize>| i.is_some_and(|i| ready.get(i).copied().unwrap_or(false));
-        let (watch_ready, log_ready) = (is_ready(watch_at), is_ready(log_at));
-        if log_ready {
+        if is_ready(log_at) {
             if let Some(log) = self.log.as_mut() {
                 log.drain();
             }
-        }
-        if watch_ready {
-            self.directory_changed();
         }
         for s in self.signals.drain() {
             self.signal(s);
@@ -349,7 +344,7 @@ impl Runsvdir {
     }
 
     fn directory_changed(&mut self) {
-        let change = self.watch.read();
+        let change = self.watch.changed();
         let now = Instant::now();
         if change.entries {
             self.scan_at = Some(now);
@@ -374,6 +369,7 @@ impl Runsvdir {
                 std::process::exit(111)
             }
             Signal::SIGALRM => self.forced = true,
+            Signal::SIGIO => self.directory_changed(),
             _ => {}
         }
     }
