@@ -43,7 +43,7 @@
 //! runsv sleeps one second after a service that ran less than a second,
 //! with its signals blocked.
 
-use super::init::{Flow, Init};
+use super::init::{Flow, Init, Unwind};
 use crate::fifo;
 use crate::status::Status;
 use nix::errno::Errno;
@@ -200,11 +200,13 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 /// sent `x` once down, so that runsv exits as soon as its log has read the
 /// pipe to the end (see [`wait_down`]). A TERM
 /// meanwhile is raised only afterwards, as the reference's would be.
-pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
+/// Returns the services sent `x`.
+pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<PathBuf>, Unwind> {
     let deadline = Instant::now() + wait;
     let mut pending: Vec<PathBuf> = Vec::new();
-    // Whether every service is watched (inotify may be out of instances or
-    // watches): if not, all are looked at again every 100 ms.
+    let mut exiting: Vec<PathBuf> = Vec::new();
+    // Whether every service is watched (a directory may fail to open, at a
+    // descriptor limit): if not, all are looked at again every 100 ms.
     let mut all_watched = true;
     for svc in list(dir) {
         let watched = init.watch_dir(&svc.join("supervise"));
@@ -228,17 +230,18 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
                 // too, once its log has drained. Not sooner: `x` to a
                 // running service is one more TERM.
                 control(s, b'x');
+                exiting.push(s.clone());
             }
             !down
         });
         if pending.is_empty() {
-            return Ok(());
+            return Ok(exiting);
         }
         if Instant::now() >= deadline {
             for s in &pending {
                 control(s, b'k');
             }
-            return Ok(());
+            return Ok(exiting);
         }
         let mut next = deadline;
         if !all_watched {
@@ -258,11 +261,11 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
 /// us as SIGCHLD (runsvdir is gone by now, so runsv is our child). Once the
 /// pipes of all logs still running are empty, they are given DRAIN_GRACE
 /// to exit, no more: a stray child of a service may hold a pipe open.
-pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
+/// `exiting`: the services already sent `x`.
+pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, mut exiting: Vec<PathBuf>) -> Flow {
     let drain_until = Instant::now() + wait;
     let mut told: Vec<(PathBuf, Instant, bool)> = Vec::new();
     let mut watched: Vec<PathBuf> = Vec::new();
-    let mut exiting: Vec<PathBuf> = Vec::new();
     let mut drained_since: Option<Instant> = None;
     let mut all_watched = true;
     loop {
@@ -271,7 +274,7 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration) -> Flow {
             if !watched.contains(svc) {
                 let sup = svc.join("supervise");
                 let log = svc.join("log/supervise");
-                // A directory that exists but cannot be watched (inotify
+                // A directory that exists but cannot be watched (descriptor
                 // limits) means looking again every 100 ms.
                 all_watched &= init.watch_dir(&sup) || !sup.is_dir();
                 all_watched &= init.watch_dir(&log) || !log.is_dir();

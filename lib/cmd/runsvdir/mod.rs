@@ -4,7 +4,7 @@
 //!
 //! Same behaviour, different mechanism: runit wakes up every 5 s to reap and
 //! to compare the directory's mtime. Here SIGCHLD arrives on a signalfd and
-//! inotify reports directory changes, so a new service starts within
+//! dnotify reports directory changes, so a new service starts within
 //! milliseconds and an idle tree costs no wake-ups; a stat of the directory
 //! every few minutes remains as a safety net. Beyond runit: no limit on the
 //! number of services (runit refuses more than 1000), and, only when asked
@@ -37,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use title::TitleLog;
 use watch::Watch;
 
-/// With inotify working, how often the directory is still checked, in case
+/// With dnotify working, how often the directory is still checked, in case
 /// an event was missed (a file system that does not report changes).
 const SAFETY_NET: Duration = Duration::from_secs(300);
 /// Without inotify: runit's poll interval.
