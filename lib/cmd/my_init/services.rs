@@ -92,13 +92,18 @@ pub fn probe(svc: &Path) -> Probe {
     if fifo::open_writer(&path_str(&ok)).is_err() {
         return Probe::NotRunning;
     }
-    let mut buf = Vec::with_capacity(20);
-    let read =
-        std::fs::File::open(svc.join("supervise/status")).and_then(|mut f| f.read_to_end(&mut buf));
-    match read.ok().and_then(|_| Status::decode(&buf)) {
+    match record(svc) {
         Some(s) => Probe::Record(s),
         None => Probe::Unreadable,
     }
+}
+
+/// The 20-byte record, whether runsv runs or not.
+fn record(svc: &Path) -> Option<Status> {
+    let mut buf = Vec::with_capacity(20);
+    let read =
+        std::fs::File::open(svc.join("supervise/status")).and_then(|mut f| f.read_to_end(&mut buf));
+    read.ok().and_then(|_| Status::decode(&buf))
 }
 
 /// Writes one control byte; false when runsv is not there to read it.
@@ -120,6 +125,12 @@ pub fn control(svc: &Path, byte: u8) -> bool {
 /// accepts such a stale record, doc/runit/sv.md §5.2). Done too when runsv is
 /// gone; an unreadable record is waited for (up to the timeout).
 fn is_down(svc: &Path) -> bool {
+    let down = |s: Status| s.pid == 0 && s.state == 0 && s.want == b'd';
+    // Down either way, runsv running or not: the `ok` FIFO need not be
+    // opened (half the system calls of a look at a stopped service).
+    if record(svc).is_some_and(down) {
+        return true;
+    }
     match probe(svc) {
         Probe::Record(s) => s.pid == 0 && s.state == 0 && s.want == b'd',
         Probe::NotRunning => true,
