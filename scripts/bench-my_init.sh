@@ -19,16 +19,24 @@
 # (a few ms each: not the init's), creates a marker just before it execs PID
 # 1; every start is seen through inotify on the directory the markers go to
 # (no polling, which would also take CPU from the tree on a small machine);
-# the exit of PID 1 through a pidfd. Root only (namespaces, bind mounts).
+# the exit of PID 1 through a pidfd. The trees (each run's private /etc) are
+# made on tmpfs (/dev/shm) by default: runsv creates a dozen files per
+# service, and on a disk file system shared with busy neighbours inode
+# allocation alone (ext4's search past recently deleted inodes, seen with
+# perf) added 20-30 ms to every boot, the same for both inits, that no init
+# can remove; --tmpdir DIR puts them elsewhere (a container's /etc is
+# usually on overlayfs). Root only (namespaces, bind mounts).
 #
 # The stop comes 1.2 s after the last service started: runit's runsv sleeps a
 # second after a service that lived less than one, and a stop right after
 # boot would measure that (about 1 s for either my_init over Debian's runit).
 #
 #   scripts/bench-my_init.sh [--services N] [--runs R] [--bindir DIR]
+#                            [--tmpdir DIR] [--only debian|ours]
 #
 # --bindir: where our my_init, runsvdir, runsv and sv are (default: the static
-# release build of scripts/build-release.sh).
+# release build of scripts/build-release.sh). --only: one runit, not both.
+# BENCH_VERBOSE=1 also prints every run's times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,7 +52,7 @@ while [ $# -gt 0 ]; do
     --bindir) BUILT=$2; shift 2 ;;
     --tmpdir) TMPBASE=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-my_init.sh: unknown argument: $1" >&2; exit 100 ;;
   esac
 done
@@ -187,6 +195,10 @@ def one(argv, our_runit, n):
     return boot, stop, pss
 
 def summary(label, results, baseline=None):
+    if os.environ.get("BENCH_VERBOSE"):
+        print("    %s: boot %s / stop %s" % (label,
+              " ".join("%.1f" % (r[0] * 1000) for r in results),
+              " ".join("%.1f" % (r[1] * 1000) for r in results)))
     boot = statistics.median(r[0] for r in results) * 1000
     stop = statistics.median(r[1] for r in results) * 1000
     pss = statistics.median(r[2] for r in results)
