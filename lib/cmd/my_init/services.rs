@@ -36,12 +36,13 @@
 //! - services are looked at again only when a `supervise/` directory
 //!   changed or a child exited.
 //!
-//! Measured with scripts/bench-my_init.sh (12 services, loaded 2-core
-//! machine, medians of 5): over our runit, SIGTERM to exit 68 ms for ours
-//! against 224 ms for the reference (own share over a bare runsvdir: 35 ms
-//! against 191 ms). Over Debian's runit both take about 1.1 s there: its
-//! runsv sleeps one second after a service that ran less than a second,
-//! with its signals blocked.
+//! Measured with scripts/bench-my_init.sh (12 services, 2-core machine
+//! shared with builds, load 4-6, medians of 7, trees on tmpfs): over our
+//! runit, SIGTERM to PID 1's exit 12.3 ms for ours against 67.2 ms for the
+//! reference (runsvdir alone as PID 1: 5.0 ms); over Debian's runit 11.2 ms
+//! against 455 ms (runit's sv, which the reference runs, looks every 420
+//! ms). With inotify, ours paid an SRCU grace period at its exit and waited
+//! for runsvdir's exit, which paid one too: 25-35 ms then.
 
 use super::init::{Flow, Init, Unwind};
 use crate::fifo;
