@@ -175,7 +175,9 @@ fn signal_during_shutdown(sig: Signal, name: &str) {
     let t = Tree::new(name);
     t.exe(
         "my_init.pre_shutdown.d/10-slow",
-        "#!/bin/sh\ntrap 'echo pre got TERM >> /etc/trace; kill $!; exit 0' TERM\necho pre started >> /etc/trace\nsleep 1000 &\nwait $!\n",
+        // "pre started" once `$!` is set: a TERM before would make the
+        // trap's `kill` print its usage.
+        "#!/bin/sh\ntrap 'echo pre got TERM >> /etc/trace; kill $!; exit 0' TERM\nsleep 1000 &\necho pre started >> /etc/trace\nwait $!\n",
     )
     .exe("my_init.post_shutdown.d/10-post", &note("post"))
     .service("a", &polite("a"));
