@@ -37,10 +37,10 @@
 //!   changed or a child exited.
 //!
 //! Measured with scripts/bench-my_init.sh (12 services, 2-core machine
-//! shared with builds, load 4-6, medians of 7, trees on tmpfs): over our
-//! runit, SIGTERM to PID 1's exit 12.3 ms for ours against 67.2 ms for the
-//! reference (runsvdir alone as PID 1: 5.0 ms); over Debian's runit 11.2 ms
-//! against 455 ms (runit's sv, which the reference runs, looks every 420
+//! shared with builds, load 1-3, medians of 7, trees on tmpfs): over our
+//! runit, SIGTERM to PID 1's exit 12.2 ms for ours against 70.3 ms for the
+//! reference (runsvdir alone as PID 1: 4.8 ms); over Debian's runit 12.7 ms
+//! against 456 ms (runit's sv, which the reference runs, looks every 420
 //! ms). With inotify, ours paid an SRCU grace period at its exit and waited
 //! for runsvdir's exit, which paid one too: 25-35 ms then.
 
