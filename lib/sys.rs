@@ -490,6 +490,22 @@ pub fn pidfd_send_signal(fd: std::os::fd::BorrowedFd, sig: Option<Signal>) -> Re
     Ok(())
 }
 
+/// dnotify (fcntl F_NOTIFY): SIGIO to this process whenever one of `events`
+/// (`DN_*` bits, `DN_MULTISHOT` to keep the watch) happens to an entry of the
+/// directory open as `fd`, until this process closes `fd`. Unlike inotify,
+/// whose last close waits for an SRCU grace period (10-20 ms measured here,
+/// also at exit), closing it costs nothing.
+pub fn notify_dir(fd: std::os::fd::BorrowedFd, events: u32) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_NOTIFY takes an integer argument and touches no memory of
+    // ours; the descriptor is borrowed, so it stays open meanwhile.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_NOTIFY, events as libc::c_int) };
+    if r == -1 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
 /// Starts writeback of `len` bytes of `file` from `offset` and returns at
 /// once (`sync_file_range` with `SYNC_FILE_RANGE_WRITE`): a hint that makes a
 /// later fsync shorter, never a durability guarantee.

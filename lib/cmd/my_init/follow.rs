@@ -13,7 +13,7 @@
 //! a signal); 0 when the file is absent or unreadable.
 //!
 //! Waiting is the same poll as everywhere: the service's `supervise/`
-//! directory is watched with inotify, so its last status change wakes us.
+//! directory is watched (dnotify, init.rs), so its last status change wakes us.
 
 use super::init::{Unwind, Waited};
 use super::services::{self, Probe};

@@ -1,8 +1,16 @@
 //! The waiting machinery of PID 1: one poll over a signalfd (SIGCHLD, SIGTERM,
-//! SIGINT) and, during shutdown, an inotify instance watching the services'
-//! `supervise/` directories. Every wake reaps every exited child (orphans
-//! included); the statuses of the children my_init started are kept until
-//! asked for, everything else is just reaped.
+//! SIGINT, and SIGIO from the services' `supervise/` directories watched
+//! during shutdown). Every wake reaps every exited child (orphans included);
+//! the statuses of the children my_init started are kept until asked for,
+//! everything else is just reaped.
+//!
+//! The directories are watched with dnotify (fcntl F_NOTIFY), not inotify:
+//! the last close of an inotify instance that has held watches waits for an
+//! SRCU grace period, 10-20 ms on this machine, and PID 1's exit (what a
+//! `docker stop` waits for) paid it every time. A dnotify watch ends with its
+//! descriptor at no cost; it names no entry, so any rename, creation or
+//! removal in a watched directory makes every watched service be looked at
+//! again (a dozen small reads).
 //!
 //! The reference's control flow is Python exceptions: the first SIGTERM or
 //! SIGINT raises KeyboardInterrupt wherever it is waiting and both signals
@@ -17,14 +25,13 @@ use crate::cli::argparse::py_str;
 use crate::proc::raw_status;
 use crate::sig::Signals;
 use nix::errno::Errno;
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::os::fd::AsFd;
-use std::path::PathBuf;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The reference's exceptions.
@@ -64,21 +71,29 @@ pub struct Init {
     /// wait must not sleep, or an exit between a reap and the read of its
     /// signal would wait for the deadline (or for ever).
     sigchld_unreaped: bool,
-    inotify: Option<Inotify>,
-    watches: Vec<(WatchDescriptor, PathBuf)>,
-    changes: Changes,
+    /// Watched directories (dnotify), each with its open descriptor.
+    watches: Vec<(OwnedFd, PathBuf)>,
+    /// A watch was set: changes wake [`Init::wait_event`].
+    watching: bool,
+    /// A child exited or a watched directory changed since the last look.
+    changed: bool,
 }
 
-/// See [`Init::take_changes`].
-#[derive(Debug, Default)]
-pub struct Changes {
-    pub dirs: Vec<PathBuf>,
-    pub everything: bool,
-}
+/// dnotify's event bits (linux/fcntl.h): runsv replaces its files by
+/// renaming `*.new` into place, and makes `supervise/` and its FIFOs.
+const DN_CREATE: u32 = 0x4;
+const DN_DELETE: u32 = 0x8;
+const DN_RENAME: u32 = 0x10;
+const DN_MULTISHOT: u32 = 0x8000_0000;
 
 impl Init {
     pub fn new(level: u8) -> Result<Init, Errno> {
-        let signals = Signals::new(&[Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT])?;
+        let signals = Signals::new(&[
+            Signal::SIGCHLD,
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGIO,
+        ])?;
         Ok(Init {
             level,
             signals,
@@ -88,9 +103,9 @@ impl Init {
             statuses: HashMap::new(),
             children_left: true,
             sigchld_unreaped: false,
-            inotify: None,
             watches: Vec::new(),
-            changes: Changes::default(),
+            watching: false,
+            changed: false,
         })
     }
 
@@ -154,8 +169,11 @@ impl Init {
                 self.pending = true;
             }
             if s == Signal::SIGCHLD {
-                self.changes.everything = true;
+                self.changed = true;
                 self.sigchld_unreaped = true;
+            }
+            if s == Signal::SIGIO {
+                self.changed = true;
             }
         }
         if interruptible {
@@ -175,6 +193,9 @@ impl Init {
             if s == Signal::SIGCHLD {
                 self.sigchld_unreaped = true;
             }
+            if s == Signal::SIGIO {
+                self.changed = true;
+            }
         }
         if self.pending {
             self.pending = false;
@@ -183,8 +204,8 @@ impl Init {
         Ok(())
     }
 
-    /// Sleeps until a signal, an inotify event or `deadline`, then reaps
-    /// and reads the signals.
+    /// Sleeps until a signal (a watched directory's change included) or
+    /// `deadline`, then reaps and reads the signals.
     pub fn wait_event(&mut self, deadline: Option<Instant>, interruptible: bool) -> Flow {
         // A child's signal already read and not yet reaped: look, don't sleep.
         let deadline = if self.sigchld_unreaped {
@@ -192,41 +213,15 @@ impl Init {
         } else {
             deadline
         };
-        let ready = {
-            let mut fds = vec![self.signals.as_fd()];
-            if let Some(i) = &self.inotify {
-                fds.push(i.as_fd());
-            }
-            crate::poll::readable(&fds, deadline)
-        };
-        if ready.get(1).copied().unwrap_or(false) {
-            if let Some(i) = &self.inotify {
-                match i.read_events() {
-                    Ok(events) => {
-                        for e in events {
-                            if e.mask.contains(AddWatchFlags::IN_Q_OVERFLOW) {
-                                self.changes.everything = true;
-                            } else if e.name.as_deref().is_none_or(|n| n == "status") {
-                                if let Some((_, dir)) =
-                                    self.watches.iter().find(|(wd, _)| *wd == e.wd)
-                                {
-                                    self.changes.dirs.push(dir.clone());
-                                }
-                            }
-                        }
-                    }
-                    Err(_) => self.changes.everything = true,
-                }
-            }
-        }
+        crate::poll::readable(&[self.signals.as_fd()], deadline);
         self.reap();
         self.take_signals(interruptible)
     }
 
-    /// What changed since the last call: the watched directories whose
-    /// `status` was replaced, or everything (a child exited, events lost).
-    pub fn take_changes(&mut self) -> Changes {
-        std::mem::take(&mut self.changes)
+    /// Whether anything changed since the last call: a child exited, or a
+    /// watched directory changed (which one is not known).
+    pub fn take_changes(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 
     /// The status of our child `pid` if it has been reaped (None: not yet).
@@ -320,46 +315,36 @@ impl Init {
     }
 
     /// Watches `dir` (a `supervise/` directory) for replaced status files.
-    /// Returns whether the watch is set.
-    pub fn watch_dir(&mut self, dir: &std::path::Path) -> bool {
-        if self.inotify.is_none() {
-            self.inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok();
+    /// Returns whether the watch is set (also when it already was).
+    pub fn watch_dir(&mut self, dir: &Path) -> bool {
+        if self.watches.iter().any(|(_, d)| d == dir) {
+            return true;
         }
-        let added = match &self.inotify {
-            Some(i) => i.add_watch(
-                dir,
-                AddWatchFlags::IN_MOVED_TO
-                    | AddWatchFlags::IN_CLOSE_WRITE
-                    | AddWatchFlags::IN_CREATE,
-            ),
-            None => return false,
+        use std::os::unix::fs::OpenOptionsExt;
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
+            .open(dir);
+        let Ok(fd) = opened.map(OwnedFd::from) else {
+            return false;
         };
-        match added {
-            Ok(wd) => {
-                if !self.watches.iter().any(|(w, _)| *w == wd) {
-                    self.watches.push((wd, dir.to_path_buf()));
-                }
-                true
-            }
-            Err(_) => false,
+        let events = DN_CREATE | DN_DELETE | DN_RENAME | DN_MULTISHOT;
+        if crate::sys::notify_dir(fd.as_fd(), events).is_err() {
+            return false;
         }
+        self.watches.push((fd, dir.to_path_buf()));
+        self.watching = true;
+        true
     }
 
-    /// Removes every watch. Closing an inotify instance that still holds
-    /// watches waits for an SRCU grace period (10-20 ms here, measured at
-    /// PID 1's exit); removed early, the marks are freed in the background
-    /// while the shutdown goes on, and the close at exit is quick.
+    /// Removes every watch (closes the directories).
     pub fn unwatch_all(&mut self) {
-        if let Some(i) = &self.inotify {
-            for (wd, _) in self.watches.drain(..) {
-                let _ = i.rm_watch(wd);
-            }
-        }
+        self.watches.clear();
     }
 
     /// Whether status changes wake [`Init::wait_event`].
     pub fn watching(&self) -> bool {
-        self.inotify.is_some()
+        self.watching
     }
 }
 

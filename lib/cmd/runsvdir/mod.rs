@@ -4,7 +4,7 @@
 //!
 //! Same behaviour, different mechanism: runit wakes up every 5 s to reap and
 //! to compare the directory's mtime. Here SIGCHLD arrives on a signalfd and
-//! inotify reports directory changes, so a new service starts within
+//! dnotify reports directory changes, so a new service starts within
 //! milliseconds and an idle tree costs no wake-ups; a stat of the directory
 //! every few minutes remains as a safety net. Beyond runit: no limit on the
 //! number of services (runit refuses more than 1000), and, only when asked
@@ -37,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use title::TitleLog;
 use watch::Watch;
 
-/// With inotify working, how often the directory is still checked, in case
+/// With dnotify working, how often the directory is still checked, in case
 /// an event was missed (a file system that does not report changes).
 const SAFETY_NET: Duration = Duration::from_secs(300);
 /// Without inotify: runit's poll interval.
@@ -64,6 +64,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Signal::SIGHUP,
         Signal::SIGALRM,
         Signal::SIGCHLD,
+        // The directory's changes (watch.rs).
+        Signal::SIGIO,
     ];
     if opts.graceful.is_some() {
         handled.push(Signal::SIGINT);
@@ -312,28 +314,21 @@ impl Runsvdir {
         }
     }
 
-    /// Sleeps until `deadline`, a signal, a directory change or log input.
+    /// Sleeps until `deadline`, a signal (a directory change included) or
+    /// log input.
     fn wait(&mut self, deadline: Option<Instant>) {
         let signal_fd = self.signals.as_fd();
         let mut fds: Vec<BorrowedFd> = vec![signal_fd];
-        let watch_at = self.watch.fd().map(|fd| {
-            fds.push(fd);
-            fds.len() - 1
-        });
         let log_at = self.log.as_ref().map(|l| {
             fds.push(l.fd());
             fds.len() - 1
         });
         let ready = poll::readable(&fds, deadline);
         let is_ready = |i: Option<usize>| i.is_some_and(|i| ready.get(i).copied().unwrap_or(false));
-        let (watch_ready, log_ready) = (is_ready(watch_at), is_ready(log_at));
-        if log_ready {
+        if is_ready(log_at) {
             if let Some(log) = self.log.as_mut() {
                 log.drain();
             }
-        }
-        if watch_ready {
-            self.directory_changed();
         }
         for s in self.signals.drain() {
             self.signal(s);
@@ -341,7 +336,7 @@ impl Runsvdir {
     }
 
     fn directory_changed(&mut self) {
-        let change = self.watch.read();
+        let change = self.watch.changed();
         let now = Instant::now();
         if change.entries {
             self.scan_at = Some(now);
@@ -366,6 +361,7 @@ impl Runsvdir {
                 std::process::exit(111)
             }
             Signal::SIGALRM => self.forced = true,
+            Signal::SIGIO => self.directory_changed(),
             _ => {}
         }
     }
