@@ -21,6 +21,12 @@
 //! 5. A reference it compares with comes from `reference` (`runit`,
 //!    `phusion`, `same`; `common::theirs_or_skip` is `reference::runit`), so
 //!    that `RUNIT_RS_REQUIRE_REFERENCE=1` turns a missing one into a failure.
+//!    `chpst_support::Pair::new` returns a `Pair` whose `theirs` is an
+//!    `Option`: `let Some(p) = Pair::new(..) else { return; };` becomes
+//!    `let p = Pair::new(..);` (and `&p.theirs`, where used directly, comes
+//!    from `let Some(theirs) = &p.theirs else { return; };` after ours is
+//!    checked). An `eprintln!("SKIPPED ...")` for a missing prerequisite
+//!    becomes `reference::unavailable(test, why)`.
 //!
 //! A new helper directory `tests/X_support/mod.rs` moves to `tests/it/X_support/`,
 //! gets a `mod X_support;` in the helper list and loses its `allow(dead_code)`.

@@ -64,7 +64,7 @@ fn sv_wait_fast_with_debian_runsv() {
 }
 
 #[test]
-fn sv_wait_timeout_no_later_than_runit() {
+fn sv_wait_timeout_comes_after_the_timeout() {
     let mut w = World::new("sv_wait_timeout", &common::ours("sv"));
     w.service("t", STUBBORN, false);
     w.supervise(&common::ours("runsv"), "t");

@@ -214,8 +214,20 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         use nix::sys::signal::{kill, Signal};
+        use nix::sys::wait::{waitid, Id, WaitPidFlag};
         use nix::unistd::Pid;
-        let _ = kill(Pid::from_raw(-self.pid()), Signal::SIGKILL);
+        // The group id is the leader's pid. Until the leader is reaped
+        // (WNOWAIT: it stays a zombie), and while any member lives, the
+        // kernel does not hand that number out again. Once the leader is
+        // reaped (a test waited for it) and a process has its pid, that is
+        // someone else's process, probably another test's group leader (pids
+        // wrap at 32768 here): its group is not ours to kill.
+        let pid = self.pid();
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        let reaped = waitid(Id::Pid(Pid::from_raw(pid)), flags).is_err();
+        if !reaped || !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = kill(Pid::from_raw(-pid), Signal::SIGKILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         kill_tagged(&self.tag);
