@@ -4,7 +4,7 @@
 //! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
 
 mod input;
-mod options;
+pub mod options;
 mod route;
 
 use crate::logdir::dir::LogDir;
@@ -17,7 +17,6 @@ use crate::tai::Tai64n;
 use input::{Peek, PipeInput};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use options::parse_options;
 use route::Router;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -219,7 +218,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "svlogd".into());
-    let opts = parse_options(&args, &argv0);
+    let opts = match options::parse_options(&args) {
+        Ok(o) => o,
+        Err(r) => return options::refuse(r, &argv0),
+    };
     // runit keeps the start-up directory open; we never leave it, so opening
     // it only checks that it can be opened (and the descriptor stays free,
     // for the signalfd that runit does not have).
