@@ -476,6 +476,32 @@ pub fn start_writeback(file: &std::fs::File, offset: u64, len: u64) -> Result<()
     Errno::result(r).map(drop)
 }
 
+/// Local civil time of `secs` since the Unix epoch, as the C library sees
+/// it (TZ, else /etc/localtime, else UTC; read once, at the first call):
+/// `(year, month, day, hour, minute, second, offset east of UTC in seconds)`.
+pub fn local_time(secs: i64) -> Option<(i64, u32, u32, u32, u32, u32, i64)> {
+    let t = libc::time_t::try_from(secs).ok()?;
+    // SAFETY: an all-zero `tm` is a valid value of this plain C struct (its
+    // `tm_zone` pointer is null), and localtime_r only writes into it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live locals for the duration of the call;
+    // localtime_r is the reentrant form (it keeps no pointer to either).
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    if r.is_null() {
+        return None;
+    }
+    let field = |v: c_int| u32::try_from(v).ok();
+    Some((
+        i64::from(tm.tm_year) + 1900,
+        field(tm.tm_mon + 1)?,
+        field(tm.tm_mday)?,
+        field(tm.tm_hour)?,
+        field(tm.tm_min)?,
+        field(tm.tm_sec)?,
+        tm.tm_gmtoff,
+    ))
+}
+
 #[cfg(test)]
 mod memchr_tests {
     use super::memchr;

@@ -68,7 +68,7 @@ fn svlogd(args: &[OsString]) {
             // The splitter svlogd would build: a huge -l must not allocate it all.
             let _ = Splitter::new(o.line_max, o.replace);
         }
-        Err(SvlogdRefusal::Illegal(c)) => assert!(!b"R:r:l:b:tvV".contains(&c) || c == b':'),
+        Err(SvlogdRefusal::Illegal(c)) => assert!(!b"R:r:l:b:tTvV".contains(&c) || c == b':'),
         Err(SvlogdRefusal::MissingArgument(c)) => assert!(b"Rrlb".contains(&c)),
         Err(SvlogdRefusal::Version | SvlogdRefusal::Usage) => {}
     }

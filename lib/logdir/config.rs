@@ -1,5 +1,7 @@
 //! A log directory's `config` file as runit 2.1.2 reads it: one command
 //! letter per line, the rest of the line its argument, unknown lines ignored.
+//! Two extensions: `1` and `2` copy every line written to the directory to
+//! svlogd's standard output or standard error (runit ignores both lines).
 
 use crate::cli::getopt::scan_ulong;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -45,6 +47,10 @@ pub struct Config {
     /// `p`: written before every selected line.
     pub prefix: Vec<u8>,
     pub patterns: Vec<Pattern>,
+    /// `1` (not in runit): copy each line written here to standard output.
+    pub copy_stdout: bool,
+    /// `2` (not in runit): copy each line written here to standard error.
+    pub copy_stderr: bool,
 }
 
 impl Default for Config {
@@ -59,6 +65,8 @@ impl Default for Config {
             udp_only: false,
             prefix: Vec::new(),
             patterns: Vec::new(),
+            copy_stdout: false,
+            copy_stderr: false,
         }
     }
 }
@@ -122,6 +130,9 @@ fn apply_line(
         }
         b'!' if !arg.is_empty() => cfg.processor = Some(arg.to_vec()),
         b'p' if !arg.is_empty() => cfg.prefix = arg.to_vec(),
+        // The rest of the line is ignored, as for runit's unknown lines.
+        b'1' => cfg.copy_stdout = true,
+        b'2' => cfg.copy_stderr = true,
         b'u' | b'U' => {
             // `U` means "UDP only" even when the address turns out bad.
             if cmd == b'U' {
@@ -247,6 +258,17 @@ mod tests {
         );
         assert_eq!(c.size_max, 1_000_000);
         assert_eq!(cfg("!\np\n").processor, None);
+    }
+
+    #[test]
+    fn copies() {
+        let c = cfg("1\n");
+        assert!(c.copy_stdout && !c.copy_stderr);
+        let c = cfg("2\n1 anything\n");
+        assert!(c.copy_stdout && c.copy_stderr);
+        // A last line of one byte is not looked at, as runit does.
+        assert!(!cfg("s9\n1").copy_stdout);
+        assert!(!cfg(" 1\n").copy_stdout);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! what happens to each line in each directory, and the single-threaded poll
 //! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
 
+mod copy;
 mod input;
 pub mod options;
 mod route;
@@ -14,6 +15,7 @@ use crate::logdir::stamp::Stamper;
 use crate::msg;
 use crate::sig::Signals;
 use crate::tai::Tai64n;
+use copy::Copies;
 use input::{Peek, PipeInput};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
@@ -24,6 +26,8 @@ use std::time::{Duration, Instant};
 
 /// runit never sleeps longer than this in its poll.
 const LONGEST_WAIT: Duration = Duration::from_secs(2744);
+/// How often copies waiting for a slow reader are tried again.
+const COPY_RETRY: Duration = Duration::from_millis(50);
 /// Input is read in blocks of this size (runit reads `buflen` bytes, which
 /// changes nothing but how often it looks at signals).
 const READ_BLOCK: usize = 256 * 1024;
@@ -40,6 +44,7 @@ struct Svlogd {
     exit_asap: bool,
     rotate_asap: bool,
     reopen_asap: bool,
+    copies: Copies,
 }
 
 impl Svlogd {
@@ -51,6 +56,14 @@ impl Svlogd {
             ok |= d.open(now);
         }
         self.has_patterns = self.dirs.iter().any(|d| !d.cfg.patterns.is_empty());
+        if self
+            .dirs
+            .iter()
+            .any(|d| d.cfg.copy_stdout || d.cfg.copy_stderr)
+        {
+            // A copy's reader that has gone must not kill the log.
+            crate::sys::ignore_sigpipe();
+        }
         if !ok {
             msg::line(&["svlogd: fatal: no functional log directories."]);
             std::process::exit(111);
@@ -148,6 +161,7 @@ impl Svlogd {
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
             stop_at_rotation: false,
+            copies: &mut self.copies,
         };
         self.splitter.feed(data, now, &mut router);
         self.rotate_due();
@@ -163,6 +177,7 @@ impl Svlogd {
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
             stop_at_rotation: true,
+            copies: &mut self.copies,
         };
         self.splitter.feed(data, now, &mut router)
     }
@@ -174,6 +189,7 @@ impl Svlogd {
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
             stop_at_rotation: false,
+            copies: &mut self.copies,
         };
         self.splitter.finish(&mut router);
     }
@@ -200,6 +216,7 @@ impl Svlogd {
             d.wait_processor();
             d.close();
         }
+        self.copies.finish();
     }
 }
 
@@ -222,6 +239,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Ok(o) => o,
         Err(r) => return options::refuse(r, &argv0),
     };
+    let copies = Copies::new(opts.dirs.len());
     // runit keeps the start-up directory open; we never leave it, so opening
     // it only checks that it can be opened (and the descriptor stays free,
     // for the signalfd that runit does not have).
@@ -262,6 +280,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         exit_asap: false,
         rotate_asap: false,
         reopen_asap: false,
+        copies,
     };
     s.reopen();
     let mut pipe = PipeInput::new(stdin.as_fd());
@@ -301,9 +320,14 @@ fn run(
     let mut scratch = vec![0u8; input::STEP];
     let mut wait: Option<Duration> = None;
     loop {
-        let Some(deadline) = s.before_read() else {
+        s.copies.flush();
+        let Some(mut deadline) = s.before_read() else {
             return;
         };
+        if s.copies.pending() {
+            // Lines wait for a slow reader: look again soon.
+            deadline = deadline.min(Instant::now() + COPY_RETRY);
+        }
         // Like runit, the read size is chosen before the wait: only the reads
         // after a SIGTERM noticed earlier are one byte long.
         let len = if s.exit_asap { 1 } else { buf.len() };

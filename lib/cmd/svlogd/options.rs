@@ -1,5 +1,6 @@
 //! svlogd's command line: runit's getopt with `R:r:l:b:tvV`, counted `-t`,
-//! and runit's usage line and exit code 111. Parsing is pure: it returns
+//! and runit's usage line and exit code 111; and one extension, `-T`
+//! (RFC 3339 local time stamps, in place of any `-t`). Parsing is pure: it returns
 //! the options or why they are refused, and `main` prints and exits.
 
 use crate::cli::getopt::{self, Opt};
@@ -11,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
 const VERSION: &str = "$Id: 5e55a90e0a1b35ec47fed3021453c50675ea1117 $";
-const SPEC: &str = "R:r:l:b:tvV";
+const SPEC: &str = "R:r:l:b:tTvV";
 
 /// The command line.
 pub struct Options {
@@ -37,6 +38,7 @@ pub enum Refusal {
 pub fn parse_options(args: &[OsString]) -> Result<Options, Refusal> {
     let (opts, first) = getopt::parse(args.get(1..).unwrap_or(&[]), SPEC);
     let mut t_count = 0;
+    let mut rfc3339 = false;
     let mut verbose = false;
     let mut repl: u8 = 0;
     let mut extra: Vec<u8> = Vec::new();
@@ -67,6 +69,7 @@ pub fn parse_options(args: &[OsString]) -> Result<Options, Refusal> {
                 }
             }
             Opt::Flag(b't', _) => t_count += 1,
+            Opt::Flag(b'T', _) => rfc3339 = true,
             Opt::Flag(b'v', _) => verbose = true,
             Opt::Flag(b'V', _) => return Err(Refusal::Version),
             Opt::Illegal(c) => return Err(Refusal::Illegal(c)),
@@ -79,7 +82,11 @@ pub fn parse_options(args: &[OsString]) -> Result<Options, Refusal> {
         return Err(Refusal::Usage);
     }
     Ok(Options {
-        stamp: StampKind::from_count(t_count),
+        stamp: if rfc3339 {
+            StampKind::Rfc3339
+        } else {
+            StampKind::from_count(t_count)
+        },
         verbose,
         replace: (repl != 0).then(|| Replacement::new(repl, &extra)),
         line_max: usize::try_from(line_max).unwrap_or(usize::MAX),
@@ -137,5 +144,13 @@ mod tests {
         assert_eq!(o.line_max, 1000);
         assert_eq!(o.dirs, [OsString::from("a"), OsString::from("b")]);
         assert!(o.replace.is_some());
+        assert_eq!(
+            parse(&["-T", "-tt", "d"]).ok().map(|o| o.stamp),
+            Some(StampKind::Rfc3339)
+        );
+        assert_eq!(
+            parse(&["-t", "-T", "d"]).ok().map(|o| o.stamp),
+            Some(StampKind::Rfc3339)
+        );
     }
 }
