@@ -103,9 +103,14 @@ pub fn of(errno: Errno) -> &'static str {
     describe(errno as i32)
 }
 
+/// The errno of a std I/O error (0, "no error", when it has none).
+pub fn errno(err: &std::io::Error) -> Errno {
+    Errno::from_raw(err.raw_os_error().unwrap_or(0))
+}
+
 /// The text runit prints for a std I/O error (errno when there is one).
 pub fn of_io(err: &std::io::Error) -> &'static str {
-    describe(err.raw_os_error().unwrap_or(0))
+    of(errno(err))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::{Mode, SFlag};
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::OpenOptionsExt;
 
 /// `mkfifo(path, 0600)`, an existing file being no error.
 pub fn make(path: &str) -> Result<(), Errno> {
@@ -24,16 +23,12 @@ pub fn is_fifo(path: &str) -> Result<bool, Errno> {
 
 /// Opens `path` non-blocking and close-on-exec, for reading or for writing.
 pub fn open(path: &str, access: OFlag) -> Result<OwnedFd, Errno> {
-    let mut o = std::fs::OpenOptions::new();
-    if access == OFlag::O_WRONLY {
-        o.write(true);
+    let file = if access == OFlag::O_WRONLY {
+        crate::open::write(path)
     } else {
-        o.read(true);
-    }
-    o.custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map(OwnedFd::from)
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+        crate::open::read(path)
+    };
+    file.map(OwnedFd::from)
 }
 
 /// Client side: can a writer open `path` (`supervise/ok` or `control`)?

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod lock;
 pub mod logdir;
 pub mod msg;
+pub mod open;
 pub mod poll;
 pub mod proc;
 pub mod sig;

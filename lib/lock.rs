@@ -5,24 +5,17 @@
 
 use fs2::FileExt;
 use nix::errno::Errno;
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 
 fn errno_of(e: std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(0))
+    crate::errstr::errno(&e)
 }
 
 /// Opens (creating, mode 0600) a lock file the way runsv does:
 /// `O_WRONLY|O_APPEND|O_CREAT|O_NONBLOCK`, close-on-exec. Any path type:
 /// chpst's `-l`/`-L` and setlock take names that need not be UTF-8.
 pub fn open_lockfile(path: impl AsRef<std::path::Path>) -> Result<File, Errno> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(errno_of)
+    crate::open::append(path, 0o600)
 }
 
 /// Takes an exclusive lock without waiting; EAGAIN (EWOULDBLOCK) when held.

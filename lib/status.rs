@@ -4,9 +4,8 @@
 
 use crate::tai::Tai64n;
 use nix::errno::Errno;
-use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::AsRawFd;
 
 /// Size of the status record.
 pub const STATUS_LEN: usize = 20;
@@ -57,19 +56,85 @@ impl Status {
 
     /// Decodes exactly 20 bytes; anything else is a bad format.
     pub fn decode(b: &[u8]) -> Option<Status> {
-        if b.len() != STATUS_LEN {
-            return None;
+        let b: &[u8; STATUS_LEN] = b.try_into().ok()?;
+        Some(Status::from_bytes(b))
+    }
+}
+
+impl Status {
+    /// The state byte as a [`State`]; None for a value runsv never writes.
+    pub fn state(&self) -> Option<State> {
+        match self.state {
+            0 => Some(State::Down),
+            1 => Some(State::Run),
+            2 => Some(State::Finish),
+            _ => None,
         }
+    }
+
+    /// Byte 17 reads `u`.
+    pub fn wants_up(&self) -> bool {
+        self.want == b'u'
+    }
+
+    /// Byte 17 reads `d` (want down or want exit).
+    pub fn wants_down(&self) -> bool {
+        self.want == b'd'
+    }
+
+    /// Seconds of the TAI64 label of the last change.
+    pub fn secs(&self) -> u64 {
+        self.time.secs
+    }
+}
+
+/// The buffer a status reader keeps between reads, as runit's `sv` keeps its
+/// static one: a short read replaces only the bytes it got, so after a bad
+/// read the buffer still holds the rest of the previous record, and sv may
+/// print it (the log part of `sv status`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordBuf {
+    bytes: [u8; STATUS_LEN],
+}
+
+impl RecordBuf {
+    /// One read(2) of `fd` into the front of the buffer (EINTR retried).
+    /// Ok(true) when it got the whole record.
+    pub fn read_once(&mut self, fd: std::os::fd::BorrowedFd) -> Result<bool, Errno> {
+        loop {
+            match nix::unistd::read(fd.as_raw_fd(), &mut self.bytes) {
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e),
+                Ok(n) => return Ok(n == STATUS_LEN),
+            }
+        }
+    }
+
+    /// Byte 18 as it is: runit's sv counts a `d` as already sent only when
+    /// it is exactly 1 ([`Status::got_term`] is any non-zero value).
+    pub fn got_term_byte(&self) -> u8 {
+        self.bytes[18]
+    }
+
+    /// What the buffer holds now, whole or not.
+    pub fn status(&self) -> Status {
+        Status::from_bytes(&self.bytes)
+    }
+}
+
+impl Status {
+    /// Decodes a whole record (every 20 bytes decode).
+    pub fn from_bytes(b: &[u8; STATUS_LEN]) -> Status {
         let mut t = [0u8; 12];
         t.copy_from_slice(&b[..12]);
-        Some(Status {
+        Status {
             time: Tai64n::unpack(&t),
             pid: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
             paused: b[16] != 0,
             want: b[17],
             got_term: b[18] != 0,
             state: b[19],
-        })
+        }
     }
 }
 
@@ -280,19 +345,10 @@ impl Warning {
     }
 }
 
-fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(0))
-}
+use crate::errstr::errno as io_errno;
 
 fn open_new(path: &str) -> Result<std::fs::File, Errno> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| io_errno(&e))
+    crate::open::trunc(path, 0o644)
 }
 
 fn create_and_write(path: &str, data: &[u8]) -> Result<(), Errno> {

@@ -49,11 +49,5 @@ pub fn executable(path: &str) -> Result<bool, Errno> {
 /// Whether `path` can be opened for reading (runsv's test for `finish`: the
 /// executable bit is not looked at).
 pub fn readable(path: &str) -> bool {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .is_ok()
+    crate::open::read(path).is_ok()
 }
-
-use std::os::unix::fs::OpenOptionsExt;

@@ -25,11 +25,10 @@ impl Rng {
 /// The record must be whole: 20 bytes with a state, want and flags runsv
 /// can write.
 fn whole(record: &[u8]) -> bool {
-    record.len() == 20
-        && matches!(record[16], 0 | 1)
-        && matches!(record[17], b'u' | b'd')
-        && matches!(record[18], 0 | 1)
-        && matches!(record[19], 0..=2)
+    // Flags 0 or 1: the record is what encoding its decoding gives back.
+    runit::status::Status::decode(record).is_some_and(|st| {
+        st.encode()[..] == *record && (st.wants_up() || st.wants_down()) && st.state().is_some()
+    })
 }
 
 #[test]

@@ -68,7 +68,7 @@ impl Svc {
     /// Waits until the status record's want byte is `want`.
     fn wait_want(&self, want: u8) {
         wait_for("want byte", || {
-            status_bytes(&self.path()).is_some_and(|b| b[17] == want)
+            common::status(&self.path()).is_some_and(|st| st.want == want)
         });
     }
 

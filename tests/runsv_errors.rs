@@ -219,7 +219,7 @@ fn garbage_on_the_control_fifo_is_ignored() {
         .write_all(b"p")
         .unwrap();
     wait_for("paused after the garbage", || {
-        status_bytes(&s).is_some_and(|b| b[16] == 1)
+        common::status(&s).is_some_and(|st| st.paused)
     });
     assert_eq!(state_pid(&s).unwrap(), before);
     assert!(alive(p.pid()));

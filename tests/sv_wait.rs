@@ -13,12 +13,11 @@ use sv_common::{World, SLEEPER, STUBBORN};
 fn settle(w: &World, name: &str) {
     let dir = w.path(name);
     common::wait_for("service older than 1 s", || {
-        let Some(b) = common::status_bytes(&dir) else {
+        let Some(st) = common::status(&dir) else {
             return false;
         };
-        let secs = u64::from_be_bytes(b[..8].try_into().unwrap());
         let now = runit::tai::Tai64n::now().secs;
-        b[19] == 1 && now >= secs + 2
+        st.state() == Some(runit::status::State::Run) && now >= st.secs() + 2
     });
 }
 

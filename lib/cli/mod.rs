@@ -9,3 +9,12 @@
 pub mod argparse;
 pub mod getopt;
 pub mod multicall;
+
+/// The last component of a path (argv[0]): the bytes after the last `/`,
+/// empty when it ends with one.
+pub fn basename(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
+}

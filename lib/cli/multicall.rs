@@ -111,11 +111,7 @@ pub const OWN_NAME: &str = "runit-rs";
 
 /// The last component of a path.
 fn basename(path: &OsStr) -> &[u8] {
-    let bytes = path.as_bytes();
-    match bytes.iter().rposition(|&b| b == b'/') {
-        Some(i) => &bytes[i + 1..],
-        None => bytes,
-    }
+    super::basename(path.as_bytes())
 }
 
 /// The entry for the program called `name`. chpst also answers to each

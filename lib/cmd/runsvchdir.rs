@@ -2,10 +2,9 @@
 //! directory set, as runit 2.1.2's runsvchdir does (doc/runit/runsvchdir.md).
 //! runsvdir running on a path through `current` notices the switch by itself.
 
-use crate::errstr;
-use crate::msg;
+use crate::errstr::errno;
+use crate::msg::{self, Kind, Voice};
 use crate::sys;
-use nix::errno::Errno;
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -17,107 +16,96 @@ const EXIT_FATAL: i32 = msg::EXIT_TEMPORARY;
 
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = msg::argv0(&args);
+    let argv0 = msg::arg0(&args);
     let Some(dir) = args.get(1) else {
         msg::usage(&argv0, " dir", 1)
     };
-    let say = Fatal {
-        prefix: format!("{argv0}: fatal: "),
-    };
-    let name = dir.to_string_lossy().into_owned();
-    if dir.as_bytes().first() == Some(&b'.') {
-        say.die(&[&name, ": must not start with a dot."]);
+    // runsvchdir's messages: `<argv0>: fatal: ` whatever the severity.
+    let say = Voice::new([&argv0[..], b": "].concat());
+    let name = dir.as_bytes();
+    if name.first() == Some(&b'.') {
+        say.die(&[name, b": must not start with a dot."], None, EXIT_FATAL);
     }
     if let Err(e) = nix::unistd::chdir(RUNSVDIR) {
-        say.die_err(&["unable to chdir: ", RUNSVDIR], e);
+        say.die(
+            &[b"unable to chdir: ", RUNSVDIR.as_bytes()],
+            Some(e),
+            EXIT_FATAL,
+        );
     }
     let target = match std::fs::metadata(dir) {
         Ok(m) => m,
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-            say.die(&[&name, ": file does not exist"])
+            say.die(&[name, b": file does not exist"], None, EXIT_FATAL)
         }
-        Err(e) => say.die_err(&["unable to stat: ", &name], io_errno(&e)),
+        Err(e) => say.die(&[b"unable to stat: ", name], Some(errno(&e)), EXIT_FATAL),
     };
     if !target.is_dir() {
-        say.die(&[&name, "not a directory."]);
+        say.die(&[name, b"not a directory."], None, EXIT_FATAL);
     }
     let current = match std::fs::metadata("current") {
         Ok(m) => m,
-        Err(e) => say.die_err(&["unable to stat: current"], io_errno(&e)),
+        Err(e) => say.die(&[b"unable to stat: current"], Some(errno(&e)), EXIT_FATAL),
     };
     if (current.dev(), current.ino()) == (target.dev(), target.ino()) {
-        return report(&name, "current.");
+        return report(name, b"current.");
     }
-    switch(dir, &name, &say);
-    report(&name, "now current.")
+    switch(dir, &say);
+    report(name, b"now current.")
 }
 
 /// Points `current` at `dir`, keeping the old target as `previous`.
-fn switch(dir: &OsStr, name: &str, say: &Fatal) {
+fn switch(dir: &OsStr, say: &Voice) {
     unlink_if_there("current.new", say);
     if let Err(e) = std::os::unix::fs::symlink(dir, "current.new") {
-        say.die_err(&["unable to create: current.new -> ", name], io_errno(&e));
+        say.die(
+            &[b"unable to create: current.new -> ", dir.as_bytes()],
+            Some(errno(&e)),
+            EXIT_FATAL,
+        );
     }
     unlink_if_there("previous", say);
     if let Err(e) = std::fs::rename("current", "previous") {
-        say.die_err(&["unable to copy: current to previous"], io_errno(&e));
+        say.die(
+            &[b"unable to copy: current to previous"],
+            Some(errno(&e)),
+            EXIT_FATAL,
+        );
     }
     if let Err(e) = std::fs::rename("current.new", "current") {
         // runit says "fatal" here and still tries to put things back.
-        say.line(
-            &["unable to move: current.new to current"],
-            Some(io_errno(&e)),
+        say.say(
+            Kind::Fatal,
+            &[b"unable to move: current.new to current"],
+            Some(errno(&e)),
         );
         if let Err(e) = std::fs::rename("previous", "current") {
-            say.die_err(&["unable to move previous back to current"], io_errno(&e));
+            say.die(
+                &[b"unable to move previous back to current"],
+                Some(errno(&e)),
+                EXIT_FATAL,
+            );
         }
         std::process::exit(EXIT_FATAL);
     }
 }
 
-fn unlink_if_there(path: &str, say: &Fatal) {
+fn unlink_if_there(path: &str, say: &Voice) {
     match std::fs::remove_file(path) {
         Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
-            say.die_err(&["unable to unlink: ", path], io_errno(&e));
+            say.die(
+                &[b"unable to unlink: ", path.as_bytes()],
+                Some(errno(&e)),
+                EXIT_FATAL,
+            );
         }
         _ => {}
     }
 }
 
 /// `runsvchdir: <dir>: <what>` on stdout (always this name, not argv0).
-fn report(name: &str, what: &str) -> i32 {
-    let line = format!("runsvchdir: {name}: {what}\n");
-    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+fn report(name: &[u8], what: &[u8]) -> i32 {
+    let line = [b"runsvchdir: ", name, b": ", what, b"\n"].concat();
+    let _ = std::io::stdout().lock().write_all(&line);
     0
-}
-
-fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(0))
-}
-
-/// runsvchdir's messages: `<argv0>: fatal: ` whatever the severity.
-struct Fatal {
-    prefix: String,
-}
-
-impl Fatal {
-    fn line(&self, parts: &[&str], errno: Option<Errno>) {
-        let mut all = vec![self.prefix.as_str()];
-        all.extend_from_slice(parts);
-        if let Some(e) = errno {
-            all.push(": ");
-            all.push(errstr::of(e));
-        }
-        msg::line(&all);
-    }
-
-    fn die(&self, parts: &[&str]) -> ! {
-        self.line(parts, None);
-        std::process::exit(EXIT_FATAL)
-    }
-
-    fn die_err(&self, parts: &[&str], errno: Errno) -> ! {
-        self.line(parts, Some(errno));
-        std::process::exit(EXIT_FATAL)
-    }
 }

@@ -4,8 +4,9 @@
 //! on x86_64, handled here as bytes at fixed offsets.
 
 use crate::cli::getopt::{self, Opt};
+use crate::errstr::errno as io_errno;
 use crate::lock;
-use crate::msg::{self, Voice};
+use crate::msg::{self, Kind, Voice};
 use crate::sys;
 use nix::errno::Errno;
 use std::ffi::OsString;
@@ -32,8 +33,8 @@ const DEAD_PROCESS: i16 = 8;
 
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = msg::argv0(&args);
-    let base = argv0.rsplit('/').next().unwrap_or("").to_string();
+    let argv0 = msg::arg0(&args);
+    let base = crate::cli::basename(&argv0);
     let (opts, first) = getopt::parse(args.get(1..).unwrap_or(&[]), "wV");
     let mut wtmp = false;
     for o in opts {
@@ -44,7 +45,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 msg::usage(&argv0, USAGE, 1)
             }
             Opt::Illegal(c) | Opt::MissingArgument(c) => {
-                msg::line(&[&base, ": illegal option -- ", &(c as char).to_string()]);
+                msg::getopt_complaint(base, "illegal option", c);
                 msg::usage(&argv0, USAGE, 1)
             }
             Opt::Flag(..) => {}
@@ -55,22 +56,25 @@ pub fn main(args: Vec<OsString>) -> i32 {
     };
     let line = line.as_bytes();
     let voice = Voice::new("utmpset: ");
-    let shown = String::from_utf8_lossy(line).into_owned();
     if logout_utmp(line, &voice).is_err() {
-        voice.warn(&["unable to logout line ", &shown, " in utmp: no such entry"]);
+        voice.say(
+            Kind::Warning,
+            &[b"unable to logout line ", line, b" in utmp: no such entry"],
+            None,
+        );
         return EXIT_FATAL;
     }
     if wtmp {
         if let Err(e) = append_wtmp(line, &voice) {
-            voice.warn_err(&["unable to logout line ", &shown, " in wtmp"], e);
+            voice.say(
+                Kind::Warning,
+                &[b"unable to logout line ", line, b" in wtmp"],
+                Some(e),
+            );
             return EXIT_FATAL;
         }
     }
     0
-}
-
-fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(0))
 }
 
 fn now_secs() -> u32 {

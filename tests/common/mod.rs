@@ -294,21 +294,23 @@ pub fn status_bytes(svdir: &Path) -> Option<Vec<u8>> {
         .filter(|b| b.len() == 20)
 }
 
-/// State byte and pid of a service.
-pub fn state_pid(svdir: &Path) -> Option<(u8, u32)> {
-    status_bytes(svdir).map(|b| (b[19], u32::from_le_bytes([b[12], b[13], b[14], b[15]])))
+/// A service directory's `supervise/status`, decoded (or None).
+pub fn status(svdir: &Path) -> Option<runit::status::Status> {
+    status_bytes(svdir).and_then(|b| runit::status::Status::decode(&b))
 }
 
-/// Status bytes with the time and pid masked (bytes 0..16 zeroed),
-/// keeping whether a pid is present.
+/// State byte and pid of a service.
+pub fn state_pid(svdir: &Path) -> Option<(u8, u32)> {
+    status(svdir).map(|st| (st.state, st.pid))
+}
+
+/// Status bytes with the time and pid masked (time zero, pid 1 when there
+/// is one), keeping whether a pid is present.
 pub fn masked_status(b: &[u8]) -> Vec<u8> {
-    let mut v = b.to_vec();
-    let has_pid = v[12..16].iter().any(|&x| x != 0);
-    for x in &mut v[..16] {
-        *x = 0;
-    }
-    v[12] = has_pid as u8;
-    v
+    let mut st = runit::status::Status::decode(b).expect("a 20-byte status record");
+    st.time = runit::tai::Tai64n { secs: 0, nanos: 0 };
+    st.pid = u32::from(st.pid != 0);
+    st.encode().to_vec()
 }
 
 /// sv output with pids and seconds masked: `(pid 123) 4s` -> `(pid N) Ns`.

@@ -81,10 +81,7 @@ impl World {
     pub fn wait_past_second(&self, name: &str) {
         let dir = self.path(name);
         wait_for("a second boundary", || {
-            common::status_bytes(&dir).is_some_and(|b| {
-                let secs = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-                runit::tai::Tai64n::now().secs > secs
-            })
+            common::status(&dir).is_some_and(|st| runit::tai::Tai64n::now().secs > st.secs())
         });
     }
 

@@ -8,10 +8,9 @@ pub mod options;
 mod personality;
 mod state;
 
-use crate::errstr;
+use crate::msg::{self, Kind, Voice};
 use nix::errno::Errno;
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
 /// The version line printed by `-V` (runit 2.1.2's chpst revision).
@@ -30,11 +29,7 @@ pub struct Names {
 
 impl Names {
     fn of(argv0: &OsStr) -> Names {
-        let bytes = argv0.as_bytes();
-        let base = match bytes.iter().rposition(|&b| b == b'/') {
-            Some(i) => &bytes[i + 1..],
-            None => bytes,
-        };
+        let base = crate::cli::basename(argv0.as_bytes());
         let name = base.strip_prefix(b"d").unwrap_or(base);
         Names {
             base: base.to_vec(),
@@ -91,51 +86,34 @@ fn chpst(names: &Names, args: &[OsString]) -> i32 {
 
 /// `<base>: illegal option -- c` and its kin (runit's getopt).
 fn getopt_complaint(names: &Names, what: &str, c: u8) {
-    write_line(&[&names.base, b": ", what.as_bytes(), b" -- ", &[c]]);
+    msg::getopt_complaint(&names.base, what, c);
 }
 
 /// `usage: <name><text>` and an empty line, exit 100.
 fn usage(names: &Names, text: &str) -> ! {
-    write_line(&[b"usage: ", &names.name, text.as_bytes(), b"\n"]);
-    std::process::exit(crate::msg::EXIT_PERMANENT)
+    msg::usage(&names.name, text, msg::EXIT_PERMANENT)
 }
 
-/// Writes the parts and a newline to stderr in one write. Byte strings, so
-/// that file and program names reach the terminal exactly as given.
+/// Writes the parts and a newline to stderr in one write.
 fn write_line(parts: &[&[u8]]) {
-    let mut buf = Vec::with_capacity(128);
-    for p in parts {
-        buf.extend_from_slice(p);
-    }
-    buf.push(b'\n');
-    let _ = std::io::stderr().lock().write_all(&buf);
+    msg::write_line(parts, None);
 }
+
+const VOICE_PREFIX: &[u8] = b"chpst: ";
 
 /// `chpst: fatal: <parts>: <errno text>`, exit 111.
 fn fatal_err(parts: &[&[u8]], errno: Errno) -> ! {
-    let mut all: Vec<&[u8]> = vec![b"chpst: fatal: "];
-    all.extend_from_slice(parts);
-    all.push(b": ");
-    all.push(errstr::of(errno).as_bytes());
-    write_line(&all);
-    std::process::exit(crate::msg::EXIT_TEMPORARY)
+    Voice::new(VOICE_PREFIX).die(parts, Some(errno), msg::EXIT_TEMPORARY)
 }
 
 /// `chpst: fatal: <parts>` without errno text, exit 111.
 fn fatal(parts: &[&[u8]]) -> ! {
-    let mut all: Vec<&[u8]> = vec![b"chpst: fatal: "];
-    all.extend_from_slice(parts);
-    write_line(&all);
-    std::process::exit(crate::msg::EXIT_TEMPORARY)
+    Voice::new(VOICE_PREFIX).die(parts, None, msg::EXIT_TEMPORARY)
 }
 
 /// `chpst: warning: <parts>: <errno text>`.
 fn warn_err(parts: &[&[u8]], errno: Errno) {
-    let mut all: Vec<&[u8]> = vec![b"chpst: warning: "];
-    all.extend_from_slice(parts);
-    all.push(b": ");
-    all.push(errstr::of(errno).as_bytes());
-    write_line(&all);
+    Voice::new(VOICE_PREFIX).say(Kind::Warning, parts, Some(errno));
 }
 
 #[cfg(test)]

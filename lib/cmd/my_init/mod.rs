@@ -77,11 +77,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     crate::sys::ignore_sigpipe();
     let prog = argv
         .first()
-        .map(|a| {
-            let b = a.as_bytes();
-            let start = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
-            b[start..].to_vec()
-        })
+        .map(|a| crate::cli::basename(a.as_bytes()).to_vec())
         .unwrap_or_default();
     let entries = crate::sys::environ_entries();
     let env = Env::from_entries(&entries);

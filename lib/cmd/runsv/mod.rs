@@ -72,11 +72,10 @@ struct Shell {
 /// Entry point: `runsv dir`.
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = msg::argv0(&args);
     if args.len() != 2 {
-        msg::usage(&argv0, " dir", 1);
+        msg::usage(msg::arg0(&args), " dir", 1);
     }
-    let voice = Voice::new(format!("runsv {}: ", args[1].to_string_lossy()));
+    let voice = Voice::new([b"runsv ", args[1].as_encoded_bytes(), b": "].concat());
     run(voice, &args[1])
 }
 

@@ -20,7 +20,6 @@ use crate::proc::{self, Expect};
 use crate::status::{State, Status};
 use nix::sys::signal::Signal;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -114,10 +113,7 @@ fn kill_recorded(dir: &Path, services: &Services, status: &str) {
 
 /// Writes `bytes` to a control FIFO without blocking; false if nobody reads it.
 fn send(control: &Path, bytes: &[u8]) -> bool {
-    let fifo = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(control);
+    let fifo = crate::open::write(control);
     match fifo {
         Ok(mut f) => f.write_all(bytes).is_ok(),
         Err(_) => false,

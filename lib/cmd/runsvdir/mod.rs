@@ -54,12 +54,11 @@ const CHDIR_PAUSE: Duration = Duration::from_secs(5);
 
 pub fn main(args: Vec<OsString>) -> i32 {
     sys::restore_sigpipe();
-    let argv0 = msg::argv0(&args);
     let Some(opts) = args::parse(&args) else {
-        msg::usage(&argv0, " [-P] dir", 1)
+        msg::usage(msg::arg0(&args), " [-P] dir", 1)
     };
     let dir_text = opts.dir.to_string_lossy().into_owned();
-    let voice = Voice::new(format!("runsvdir {dir_text}: "));
+    let voice = Voice::new([b"runsvdir ", opts.dir.as_bytes(), b": "].concat());
     let mut handled = vec![
         Signal::SIGTERM,
         Signal::SIGHUP,
@@ -81,17 +80,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .log
         .as_ref()
         .and_then(|(index, arg)| TitleLog::setup(*index, arg.as_bytes(), &voice));
-    let start_dir = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(".")
-    {
+    let start_dir = match crate::open::read(".") {
         Ok(f) => f,
         Err(e) => voice.fatal(
-            &[
-                "unable to open current directory: ",
-                crate::errstr::of_io(&e),
-            ],
+            &["unable to open current directory: ", crate::errstr::of(e)],
             msg::EXIT_PERMANENT,
         ),
     };

@@ -4,6 +4,7 @@
 use super::service::{Got, Sv};
 use crate::proc;
 use crate::spawn::Spawn;
+use crate::status::State;
 use nix::errno::Errno;
 
 /// Outcome of one check of one service.
@@ -25,15 +26,16 @@ pub struct Hints {
 }
 
 impl Sv {
-    /// runit's `check(acts)` for the current service.
-    pub fn check(&mut self, acts: &[u8], hints: &mut Hints) -> Done {
+    /// runit's `check(acts)` for the current service. `at_moment`: this look
+    /// is at one of runit's moments (see wait.rs), when a running service
+    /// may be judged up.
+    pub fn check(&mut self, acts: &[u8], at_moment: bool, hints: &mut Hints) -> Done {
         let got = self.get_status();
         if got == Got::Error {
             return Done::Error;
         }
-        let pid = self.pid();
-        let b = self.record;
-        let status_secs = self.record_secs();
+        let st = self.record();
+        let running = st.pid != 0;
         let start = self.start.secs;
         for &a in acts {
             if got == Got::NotRunning {
@@ -44,16 +46,16 @@ impl Sv {
                     hints.exit_wait = true;
                     false
                 }
-                b'u' => pid != 0 && b[19] == 1 && self.script_passes(),
-                b'd' => pid == 0 && b[19] == 0,
-                b'C' => pid == 0 || self.script_passes(),
+                b'u' => running && st.state() == Some(State::Run) && self.is_up(at_moment),
+                b'd' => !running && st.state() == Some(State::Down),
+                b'C' => !running || self.is_up(at_moment),
                 b't' | b'k' => {
-                    (pid == 0 && b[17] == b'd')
-                        || (start <= status_secs && pid != 0 && b[18] == 0 && self.script_passes())
+                    (!running && st.wants_down())
+                        || (start <= st.secs() && running && !st.got_term && self.is_up(at_moment))
                 }
-                b'o' => !((pid == 0 && start > status_secs) || (pid != 0 && b[17] != b'd')),
-                b'p' => pid == 0 || b[16] != 0,
-                b'c' => pid == 0 || b[16] == 0,
+                b'o' => (running || start <= st.secs()) && (!running || st.wants_down()),
+                b'p' => !running || st.paused,
+                b'c' => !running || !st.paused,
                 _ => true,
             };
             if !holds {
@@ -66,12 +68,14 @@ impl Sv {
         Done::Yes
     }
 
-    /// The verdict on a running service: its check script, run only at
-    /// runit's moments. Between moments a running service is never judged up
-    /// (see wait.rs): it may be a failing one caught in its few milliseconds
-    /// of life, which runit, looking only at its moments, would not see.
-    fn script_passes(&mut self) -> bool {
-        if !self.scripts_now {
+    /// Whether a service whose record says it is running counts as up for
+    /// sv (`up`, `restart`, `check`, ...): the one place that judges it.
+    /// Today that is its check script, run only at runit's moments. Between
+    /// moments a running service is never judged up (see wait.rs): it may be
+    /// a failing one caught in its few milliseconds of life, which runit,
+    /// looking only at its moments, would not see.
+    fn is_up(&mut self, at_moment: bool) -> bool {
+        if !at_moment {
             return false;
         }
         self.run_check_script()

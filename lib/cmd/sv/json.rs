@@ -12,7 +12,8 @@
 //! with the text runit would print after `<name>: `; `log` is null without a
 //! log service, an object of the same shape otherwise.
 
-use super::service::{Got, Sv};
+use super::service::{Got, Mode, Sv};
+use super::show::Shown;
 use nix::errno::Errno;
 
 /// The JSON line for the current service (the cwd is its directory).
@@ -45,11 +46,10 @@ pub fn status(sv: &mut Sv) {
     }
     line.push(b'\n');
     sv.out.put(&line);
-    if sv.lsb {
+    if sv.mode == Mode::Lsb {
         match last {
-            Ok(0) | Err(Got::Error) => sv.exit(4),
-            Ok(1) => sv.exit(0),
-            Ok(_) => sv.exit(3),
+            Ok(shown) => sv.exit(shown.lsb_code()),
+            Err(Got::Error) => sv.exit(4),
             Err(_) => {}
         }
     }
@@ -62,47 +62,45 @@ pub fn failed(sv: &mut Sv, name: &[u8], text: &[u8]) {
     sv.out.put(&line);
 }
 
-/// The object for the service in the cwd and, as for the text line, 0 when
-/// `down` could not be examined, 1 with a pid, 2 without; or why no record.
-fn object(sv: &mut Sv, name: &[u8]) -> (Vec<u8>, Result<u8, Got>) {
+/// The object for the service in the cwd and what, as a text line, it would
+/// have shown; or why there is no record.
+fn object(sv: &mut Sv, name: &[u8]) -> (Vec<u8>, Result<Shown, Got>) {
     sv.capture = Some(Vec::new());
     let got = sv.get_status();
     let captured = sv.capture.take().unwrap_or_default();
     if got != Got::Record {
         return (error_object(name, &captured), Err(got));
     }
-    let normally = match crate::svdir::down_file("down") {
-        Ok(true) => "\"down\"",
-        Ok(false) => "\"up\"",
+    let normally = match super::show::normally_up() {
+        Ok(false) => "\"down\"",
+        Ok(true) => "\"up\"",
         Err(e) => {
             sv.stderr_warning("unable to stat ", "down", e);
             "null"
         }
     };
-    let b = sv.record;
-    let pid = sv.pid();
-    let state = match b[19] {
-        0 => "\"down\"",
-        1 => "\"run\"",
-        2 => "\"finish\"",
-        _ => "null",
+    let st = sv.record();
+    let state = match st.state() {
+        None => "null".to_string(),
+        s => format!("\"{}\"", super::show::state_word(s)),
     };
     let mut o = b"{\"service\":".to_vec();
     string(&mut o, name);
     let text = format!(
-        ",\"state\":{state},\"pid\":{pid},\"seconds\":{},\"normally\":{normally},\"paused\":{},\"want\":{},\"got_term\":{}}}",
-        sv.now.saturating_sub(sv.record_secs()),
-        b[16] != 0,
-        if b[17] == b'u' { "\"up\"" } else { "\"down\"" },
-        b[18] != 0,
+        ",\"state\":{state},\"pid\":{},\"seconds\":{},\"normally\":{normally},\"paused\":{},\"want\":{},\"got_term\":{}}}",
+        st.pid,
+        sv.now.saturating_sub(st.secs()),
+        st.paused,
+        if st.wants_up() { "\"up\"" } else { "\"down\"" },
+        st.got_term,
     );
     o.extend_from_slice(text.as_bytes());
     let shown = if normally == "null" {
-        0
-    } else if pid != 0 {
-        1
+        Shown::Unknown
+    } else if st.pid != 0 {
+        Shown::Up
     } else {
-        2
+        Shown::Down
     };
     (o, Ok(shown))
 }

@@ -10,12 +10,14 @@ mod out;
 mod service;
 mod show;
 mod wait;
+mod walk;
 
 use crate::cli::getopt::{self, Opt};
-use service::{Pass, Sv};
+use service::{Mode, Sent, Sv};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
+use walk::{Pass, Walk};
 
 /// Where relative service names live when `SVDIR` is unset (Debian, phusion).
 pub const DEFAULT_SVDIR: &str = "/etc/service/";
@@ -23,103 +25,109 @@ pub const DEFAULT_SVDIR: &str = "/etc/service/";
 const DEFAULT_WAIT: u64 = 7;
 const VERSION: &str = "$Id: 900314260c6d52c986c5357673bea2f3bd3f4698 $";
 
-/// What a command does: what to send, and how to wait for it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Plan {
-    /// Bytes for `supervise/control`; None for `status` and `check`.
-    send: Option<Vec<u8>>,
-    status: bool,
-    /// Status as JSON lines (our `json` command).
-    json: bool,
-    /// The conditions checked while waiting (`C` for `check`).
-    acts: Vec<u8>,
-    wait: bool,
-    kill: bool,
+/// What a command word asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Write `bytes` to `supervise/control`; with `wait`, wait for them to
+    /// take effect; with `kill`, send `k` to a service that timed out.
+    Send {
+        bytes: &'static [u8],
+        wait: bool,
+        kill: bool,
+    },
+    /// `check`: wait for the service to be as wanted, sending nothing.
+    Check,
+    /// `status`: the status lines.
+    Status,
+    /// `json`: the status as JSON lines (our addition).
+    Json,
 }
 
-impl Plan {
-    fn send(acts: &[u8], wait: bool, kill: bool) -> Option<Plan> {
-        Some(Plan {
-            send: Some(acts.to_vec()),
-            status: false,
-            json: false,
-            acts: acts.to_vec(),
-            wait,
-            kill,
-        })
+impl Command {
+    fn send(bytes: &'static [u8], wait: bool, kill: bool) -> Option<Command> {
+        Some(Command::Send { bytes, wait, kill })
+    }
+
+    /// runit's `acts`: the conditions the waiting pass checks, in order.
+    pub fn acts(&self) -> &'static [u8] {
+        match self {
+            Command::Send { bytes, .. } => bytes,
+            Command::Check => b"C",
+            Command::Status | Command::Json => b"s",
+        }
+    }
+
+    /// Whether the services are waited for after the first pass.
+    pub fn waits(&self) -> bool {
+        match self {
+            Command::Send { wait, .. } => *wait,
+            Command::Check => true,
+            Command::Status | Command::Json => false,
+        }
+    }
+
+    /// Whether the command wants runsv to exit, so that "runsv not running"
+    /// is an `ok:` (runit looks at the first byte of `acts`).
+    pub fn exits(&self) -> bool {
+        self.acts().first() == Some(&b'x')
     }
 }
 
+/// The control bytes a command word's first letter sends on its own.
+const LETTERS: &[u8] = b"tcudophaikq12";
+
+/// `c` as a one-byte static slice, when it is one of [`LETTERS`].
+fn letter(c: u8) -> Option<&'static [u8]> {
+    let i = LETTERS.iter().position(|&l| l == c)?;
+    LETTERS.get(i..i + 1)
+}
+
 /// runit's dispatch on the command word (doc/runit/sv.md §3). None means usage.
-pub fn plan(word: &[u8], verbose: bool, lsb: bool) -> Option<Plan> {
+pub fn command(word: &[u8], verbose: bool, mode: Mode) -> Option<Command> {
     let first = *word.first()?;
     match first {
-        b'x' | b'e' => Plan::send(b"x", verbose, false),
-        b'X' | b'E' => Plan::send(b"x", true, true),
-        b'D' => Plan::send(b"d", true, true),
-        b'T' => Plan::send(b"tc", true, true),
-        b't' if word == b"try-restart" => Plan::send(b"tc", true, false),
-        b'c' if word == b"check" => Some(Plan {
-            send: None,
-            status: false,
-            json: false,
-            acts: b"C".to_vec(),
-            wait: true,
-            kill: false,
-        }),
-        b't' | b'c' | b'u' | b'd' | b'o' | b'p' | b'h' | b'a' | b'i' | b'k' | b'q' | b'1'
-        | b'2' => Plan::send(&[first], verbose, false),
+        b'x' | b'e' => Command::send(b"x", verbose, false),
+        b'X' | b'E' => Command::send(b"x", true, true),
+        b'D' => Command::send(b"d", true, true),
+        b'T' => Command::send(b"tc", true, true),
+        b't' if word == b"try-restart" => Command::send(b"tc", true, false),
+        b'c' if word == b"check" => Some(Command::Check),
         b's' => match word {
-            b"shutdown" => Plan::send(b"x", true, false),
-            b"start" => Plan::send(b"u", true, false),
-            b"stop" => Plan::send(b"d", true, false),
-            _ if lsb && word != b"status" => None,
-            _ => Some(Plan {
-                send: None,
-                status: true,
-                json: false,
-                acts: b"s".to_vec(),
-                wait: false,
-                kill: false,
-            }),
+            b"shutdown" => Command::send(b"x", true, false),
+            b"start" => Command::send(b"u", true, false),
+            b"stop" => Command::send(b"d", true, false),
+            _ if mode == Mode::Lsb && word != b"status" => None,
+            _ => Some(Command::Status),
         },
         // No word starting with `j` means anything to runit (usage).
-        b'j' if word == b"json" => Some(Plan {
-            send: None,
-            status: true,
-            json: true,
-            acts: b"s".to_vec(),
-            wait: false,
-            kill: false,
-        }),
+        b'j' if word == b"json" => Some(Command::Json),
         b'r' => match word {
-            b"restart" => Plan::send(b"tcu", true, false),
-            b"reload" => Plan::send(b"h", true, false),
+            b"restart" => Command::send(b"tcu", true, false),
+            b"reload" => Command::send(b"h", true, false),
             _ => None,
         },
         b'f' => match word {
-            b"force-reload" => Plan::send(b"tc", true, true),
-            b"force-restart" => Plan::send(b"tcu", true, true),
-            b"force-shutdown" => Plan::send(b"x", true, true),
-            b"force-stop" => Plan::send(b"d", true, true),
+            b"force-reload" => Command::send(b"tc", true, true),
+            b"force-restart" => Command::send(b"tcu", true, true),
+            b"force-shutdown" => Command::send(b"x", true, true),
+            b"force-stop" => Command::send(b"d", true, true),
             _ => None,
         },
-        _ => None,
+        c => Command::send(letter(c)?, verbose, false),
     }
 }
 
 /// The program's name as runit prints it, and its mode.
 struct Invocation {
-    name: String,
-    lsb: bool,
+    name: Vec<u8>,
+    mode: Mode,
 }
 
 impl Invocation {
     fn usage(&self) -> ! {
-        if self.lsb {
-            crate::msg::usage(&self.name, " [-w sec] command", 2)
-        } else {
-            crate::msg::usage(&self.name, " [-v] [-w sec] command service ...", 100)
+        match self.mode {
+            Mode::Lsb => crate::msg::usage(&self.name, " [-w sec] command", 2),
+            Mode::Sv => crate::msg::usage(&self.name, " [-v] [-w sec] command service ...", 100),
         }
     }
 }
@@ -130,10 +138,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .first()
         .cloned()
         .unwrap_or_else(|| OsString::from("sv"));
-    let base = service::basename(&arg0);
+    let base = crate::cli::basename(arg0.as_bytes()).to_vec();
     let mode = Invocation {
-        name: String::from_utf8_lossy(&base).into_owned(),
-        lsb: base != b"sv",
+        name: base.clone(),
+        mode: if base == b"sv" { Mode::Sv } else { Mode::Lsb },
     };
     let rest = args.get(1..).unwrap_or(&[]);
     let svdir = std::env::var_os("SVDIR").unwrap_or_else(|| OsString::from(DEFAULT_SVDIR));
@@ -153,19 +161,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 mode.usage();
             }
             Opt::Illegal(c) => {
-                crate::msg::line(&[
-                    &mode.name,
-                    ": illegal option -- ",
-                    &char::from(c).to_string(),
-                ]);
+                crate::msg::getopt_complaint(&mode.name, "illegal option", c);
                 mode.usage();
             }
             Opt::MissingArgument(c) => {
-                crate::msg::line(&[
-                    &mode.name,
-                    ": option requires an argument -- ",
-                    &char::from(c).to_string(),
-                ]);
+                crate::msg::getopt_complaint(&mode.name, "option requires an argument", c);
                 mode.usage();
             }
         }
@@ -174,7 +174,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let Some(word) = operands.first() else {
         mode.usage()
     };
-    let services: Vec<Vec<u8>> = if mode.lsb {
+    let services: Vec<Vec<u8>> = if mode.mode == Mode::Lsb {
         vec![base.clone()]
     } else {
         operands[1..]
@@ -186,64 +186,68 @@ pub fn main(args: Vec<OsString>) -> i32 {
         mode.usage();
     }
     let t0 = Instant::now();
-    let curdir = match service::open_read(".") {
-        Ok(fd) => fd,
+    let curdir = match crate::open::read(".") {
+        Ok(fd) => fd.into(),
         Err(e) => {
             crate::msg::line_err(&["fatal: unable to open current directory"], e);
-            std::process::exit(if mode.lsb { 151 } else { 100 });
+            std::process::exit(match mode.mode {
+                Mode::Lsb => 151,
+                Mode::Sv => 100,
+            });
         }
     };
-    let Some(plan) = plan(word.as_bytes(), verbose, mode.lsb) else {
+    let Some(cmd) = command(word.as_bytes(), verbose, mode.mode) else {
         mode.usage()
     };
-    let mut sv = Sv::new(mode.lsb, svdir, curdir);
-    sv.acts = plan.acts.clone();
-    run(&mut sv, &plan, services, secs, t0)
+    let mut sv = Sv::new(mode.mode, cmd.exits(), Walk::new(svdir, curdir));
+    let pending = first_pass(&mut sv, cmd, services);
+    if !pending.is_empty() {
+        let w = wait::Wait {
+            acts: cmd.acts(),
+            secs,
+            kill: matches!(cmd, Command::Send { kill: true, .. }),
+            t0,
+        };
+        wait::wait_all(&mut sv, pending, &w);
+    }
+    let rc = sv.rc.min(99) as i32;
+    sv.exit(rc)
 }
 
-/// The two passes: act on every service, then wait for those still pending.
-fn run(sv: &mut Sv, plan: &Plan, services: Vec<Vec<u8>>, secs: u64, t0: Instant) -> i32 {
+/// The first pass: acts on every service in turn; returns those to wait for.
+fn first_pass(sv: &mut Sv, cmd: Command, services: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let mut pending = Vec::new();
     for name in services {
-        if plan.json {
+        if cmd == Command::Json {
             sv.capture = Some(Vec::new());
         }
         let entered = sv.enter(&name, Pass::Send);
         let failure = sv.capture.take();
         if !entered {
-            if let (true, Some(text)) = (plan.json, failure) {
+            if let (Command::Json, Some(text)) = (cmd, failure) {
                 json::failed(sv, &name, &text);
             }
             sv.leave();
             continue;
         }
-        let keep = if plan.json {
-            json::status(sv);
-            true
-        } else if plan.status {
-            sv.status();
-            true
-        } else if let Some(bytes) = &plan.send {
-            sv.control(bytes) != -1
-        } else {
-            true
+        let keep = match cmd {
+            Command::Json => {
+                json::status(sv);
+                true
+            }
+            Command::Status => {
+                sv.status();
+                true
+            }
+            Command::Send { bytes, .. } => sv.control(bytes) != Sent::Dropped,
+            Command::Check => true,
         };
         sv.leave();
-        if keep && plan.wait {
+        if keep && cmd.waits() {
             pending.push(name);
         }
     }
-    if plan.wait && !pending.is_empty() {
-        let w = wait::Wait {
-            acts: &plan.acts,
-            secs,
-            kill: plan.kill,
-            t0,
-        };
-        wait::wait_all(sv, pending, &w);
-    }
-    let rc = sv.rc.min(99) as i32;
-    sv.exit(rc)
+    pending
 }
 
 #[cfg(test)]
@@ -251,7 +255,13 @@ mod tests {
     use super::*;
 
     fn acts(word: &str, verbose: bool) -> Option<(Vec<u8>, bool, bool, bool)> {
-        plan(word.as_bytes(), verbose, false).map(|p| (p.acts, p.send.is_some(), p.wait, p.kill))
+        command(word.as_bytes(), verbose, Mode::Sv).map(|c| {
+            let (send, kill) = match c {
+                Command::Send { kill, .. } => (true, kill),
+                _ => (false, false),
+            };
+            (c.acts().to_vec(), send, c.waits(), kill)
+        })
     }
 
     #[test]
@@ -293,10 +303,11 @@ mod tests {
         assert_eq!(acts("force", false), None);
         assert_eq!(acts("zap", false), None);
         assert_eq!(acts("", false), None);
-        assert!(plan(b"stat", false, false).is_some_and(|p| p.status));
-        assert!(plan(b"stat", false, true).is_none());
-        assert!(plan(b"status", false, true).is_some_and(|p| p.status));
-        assert!(plan(b"json", false, true).is_some_and(|p| p.json));
-        assert!(plan(b"js", false, false).is_none());
+        assert_eq!(command(b"stat", false, Mode::Sv), Some(Command::Status));
+        assert_eq!(command(b"stat", false, Mode::Lsb), None);
+        assert_eq!(command(b"status", false, Mode::Lsb), Some(Command::Status));
+        assert_eq!(command(b"json", false, Mode::Lsb), Some(Command::Json));
+        assert_eq!(command(b"js", false, Mode::Sv), None);
+        assert_eq!(acts("1", false), Some((b"1".to_vec(), true, false, false)));
     }
 }

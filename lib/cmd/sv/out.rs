@@ -54,14 +54,11 @@ impl Out {
         self.buf.clear();
     }
 
-    /// Writes one stderr line made of `parts` in one write, after stdout.
-    pub fn err(&mut self, parts: &[&[u8]]) {
+    /// Writes one stderr line made of `parts` (and `: <errno text>`) in one
+    /// write, after stdout.
+    pub fn err(&mut self, parts: &[&[u8]], errno: Option<Errno>) {
         self.flush();
-        let mut line = Vec::with_capacity(128);
-        for p in parts {
-            line.extend_from_slice(p);
-        }
-        line.push(b'\n');
+        let line = crate::msg::join(parts, errno);
         if self.hold {
             self.held.push(Chunk::Stderr(line));
             return;

@@ -1,66 +1,101 @@
 //! What sv prints about a service: the status text (doc/runit/sv.md §6.1) and
 //! the `status` command with its log part and LSB exit codes (§6.2).
 
-use super::service::{Got, Sv};
+use super::service::{Got, Mode, Sv};
+use crate::status::State;
 use crate::svdir;
 use nix::errno::Errno;
 
+/// What a status line said (runit's 0 / 1 / 2).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shown {
+    /// `down` could not be examined: nothing printed.
+    Unknown,
+    /// The record has a pid.
+    Up,
+    /// The record has no pid.
+    Down,
+}
+
+impl Shown {
+    /// The LSB init-script exit code for `status`.
+    pub fn lsb_code(self) -> i32 {
+        match self {
+            Shown::Unknown => 4,
+            Shown::Up => 0,
+            Shown::Down => 3,
+        }
+    }
+}
+
+/// Whether the service is meant to be up: no `down` file.
+pub fn normally_up() -> Result<bool, Errno> {
+    svdir::down_file("down").map(|exists| !exists)
+}
+
+/// The first word of a status line.
+pub fn state_word(state: Option<State>) -> &'static str {
+    match state {
+        Some(State::Down) => "down",
+        Some(State::Run) => "run",
+        Some(State::Finish) => "finish",
+        None => "",
+    }
+}
+
 impl Sv {
     /// Prints the status text of the record under the service's name, or
-    /// `log` (§6.1). Returns 0 when `down` could not be examined (nothing
-    /// printed), 1 with a pid, 2 without.
-    pub fn print_status(&mut self, log: bool) -> u8 {
-        let normally_up = match svdir::down_file("down") {
-            Ok(exists) => !exists,
+    /// `log` (§6.1).
+    pub fn print_status(&mut self, log: bool) -> Shown {
+        let normally_up = match normally_up() {
+            Ok(up) => up,
             Err(e) => {
                 self.stderr_warning("unable to stat ", "down", e);
-                return 0;
+                return Shown::Unknown;
             }
         };
-        let pid = self.pid();
-        let b = self.record;
-        self.out.put(match b[19] {
-            0 => b"down: ",
-            1 => b"run: ",
-            2 => b"finish: ",
-            _ => b"",
-        });
+        let st = self.record();
+        let state = st.state();
+        if state.is_some() {
+            self.out.put(state_word(state).as_bytes());
+            self.out.put(b": ");
+        }
         if log {
             self.out.put(b"log");
         } else {
             self.out.put(&self.svc);
         }
         self.out.put(b": ");
-        if b[19] != 0 {
+        if state != Some(State::Down) {
             self.out.put(b"(pid ");
-            self.out.num(u64::from(pid));
+            self.out.num(u64::from(st.pid));
             self.out.put(b") ");
         }
-        self.out.num(self.now.saturating_sub(self.record_secs()));
+        self.out.num(self.now.saturating_sub(st.secs()));
         self.out.put(b"s");
-        let up = pid != 0;
+        let up = st.pid != 0;
         if up && !normally_up {
             self.out.put(b", normally down");
         }
         if !up && normally_up {
             self.out.put(b", normally up");
         }
-        if up && b[16] != 0 {
+        if up && st.paused {
             self.out.put(b", paused");
         }
-        if !up && b[17] == b'u' {
+        if !up && st.wants_up() {
             self.out.put(b", want up");
         }
-        if up && b[17] == b'd' {
+        if up && st.wants_down() {
             self.out.put(b", want down");
         }
-        if up && b[18] != 0 {
+        if up && st.got_term {
             self.out.put(b", got TERM");
         }
         if up {
-            1
+            Shown::Up
         } else {
-            2
+            Shown::Down
         }
     }
 
@@ -68,7 +103,7 @@ impl Sv {
     /// may end the program with the init-script exit code.
     pub fn status(&mut self) {
         match self.get_status() {
-            Got::Error if self.lsb => self.exit(4),
+            Got::Error if self.mode == Mode::Lsb => self.exit(4),
             Got::Record => {}
             _ => return,
         }
@@ -93,12 +128,8 @@ impl Sv {
         }
         let n = self.svc.len();
         self.who.truncate(n);
-        if self.lsb {
-            self.exit(match shown {
-                0 => 4,
-                1 => 0,
-                _ => 3,
-            });
+        if self.mode == Mode::Lsb {
+            self.exit(shown.lsb_code());
         }
     }
 }

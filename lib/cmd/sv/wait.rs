@@ -39,7 +39,8 @@
 
 use super::check::{Done, Hints};
 use super::out::Chunk;
-use super::service::{Got, Pass, Sv};
+use super::service::{Got, Sv};
+use super::walk::Pass;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
@@ -112,7 +113,6 @@ pub fn wait_all(sv: &mut Sv, names: Vec<Vec<u8>>, w: &Wait) {
         };
         let mut hints = Hints::default();
         let mut unwatched = false;
-        sv.scripts_now = at_tick;
         pending.retain_mut(|p| {
             if at_tick {
                 release_before(sv, &mut held, (tick, p.index));
@@ -180,7 +180,7 @@ fn round_one(
         // Set before reading the status, so no change can slip in between.
         p.watched = Some(inotify.is_some_and(|i| i.add_watch("supervise", watch_flags()).is_ok()));
     }
-    let mut keep = sv.check(w.acts, hints) == Done::No;
+    let mut keep = sv.check(w.acts, at_tick, hints) == Done::No;
     if keep && at_tick && elapsed > w.secs as f64 {
         time_out(sv, w.kill);
         keep = false;
