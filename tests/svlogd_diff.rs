@@ -5,6 +5,7 @@ mod common;
 mod svlogd_support;
 
 use common::{ours, theirs_or_skip};
+use std::os::unix::ffi::OsStrExt;
 use svlogd_support::run_file;
 
 /// A deterministic mix of line lengths and bytes, ending in a partial line.
@@ -320,4 +321,45 @@ fn directories_that_cannot_be_used() {
     assert_eq!(results[0], results[2]);
     assert_eq!(results[1], results[3]);
     assert_eq!(results[3].2, 111);
+}
+
+/// stderr and exit code of `bin -v ARGS` run in `dir` over one line.
+fn raw_run(bin: &std::path::Path, dir: &std::path::Path, args: &[&[u8]]) -> (Vec<u8>, i32) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut c = common::clean_command(bin);
+    c.args(args.iter().map(|a| std::ffi::OsStr::from_bytes(a)))
+        .current_dir(dir);
+    let o = common::run(c);
+    (o.stderr, o.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn names_and_config_bytes_are_printed_as_given() {
+    let t = common::TestDir::new("svlogd-bytes");
+    let expected = |fresh: bool| {
+        let first: &[u8] = if fresh { b"new" } else { b"append" };
+        [
+            b"svlogd: info: read: d\xff/config\n".to_vec(),
+            b"svlogd: warning: unable to scan port number: \xfe\n".to_vec(),
+            [b"svlogd: info: ", first, b": d\xff/current\n"].concat(),
+            b"svlogd: warning: unable to open log directory: x\xfe: file does not exist\n".to_vec(),
+            b"svlogd: info: close: d\xff\n".to_vec(),
+        ]
+        .concat()
+    };
+    let args: [&[u8]; 3] = [b"-v", b"d\xff", b"x\xfe"];
+    let d = t.join(std::ffi::OsStr::from_bytes(b"d\xff"));
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("config"), b"u1.2.3.4:\xfe\n").unwrap();
+    assert_eq!(
+        raw_run(&ours("svlogd"), &t.path, &args),
+        (expected(true), 0)
+    );
+    if let Some(theirs) = theirs_or_skip("svlogd", "names_and_config_bytes") {
+        assert_eq!(raw_run(&theirs, &t.path, &args), (expected(false), 0));
+    }
+    // An option byte, too.
+    let (err, code) = raw_run(&ours("svlogd"), &t.path, &[b"-\xff", b"d"]);
+    assert!(err.starts_with(b"svlogd: illegal option -- \xff\nusage: "));
+    assert_eq!(code, 111);
 }

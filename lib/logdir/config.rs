@@ -72,8 +72,9 @@ impl Default for Config {
 }
 
 /// Parses `text`. Returns the settings and the warnings runit prints while
-/// reading (already formatted after `svlogd: warning: `).
-pub fn parse(text: &[u8]) -> (Config, Vec<String>) {
+/// reading (already formatted after `svlogd: warning: `, config bytes as
+/// they are).
+pub fn parse(text: &[u8]) -> (Config, Vec<Vec<u8>>) {
     let mut cfg = Config::default();
     let mut warnings = Vec::new();
     // runit keeps the address and port as separate pieces of state: a later
@@ -104,7 +105,7 @@ pub fn parse(text: &[u8]) -> (Config, Vec<String>) {
 fn apply_line(
     line: &[u8],
     cfg: &mut Config,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Vec<u8>>,
     udp_addr: &mut Ipv4Addr,
     udp_port: &mut u16,
 ) {
@@ -155,12 +156,9 @@ fn scaled(arg: &[u8], units: &[(u8, u64)]) -> u64 {
         .unwrap_or(v)
 }
 
-fn udp_line(arg: &[u8], warnings: &mut Vec<String>, addr: &mut Ipv4Addr, port: &mut u16) {
+fn udp_line(arg: &[u8], warnings: &mut Vec<Vec<u8>>, addr: &mut Ipv4Addr, port: &mut u16) {
     let Some((ip, used)) = scan_ip4(arg) else {
-        warnings.push(format!(
-            "unable to scan ip address: {}",
-            String::from_utf8_lossy(arg)
-        ));
+        warnings.push([&b"unable to scan ip address: "[..], arg].concat());
         return;
     };
     *addr = ip;
@@ -168,10 +166,7 @@ fn udp_line(arg: &[u8], warnings: &mut Vec<String>, addr: &mut Ipv4Addr, port: &
         let text = &arg[used + 1..];
         let p = scan_ulong(text).0;
         if p == 0 {
-            warnings.push(format!(
-                "unable to scan port number: {}",
-                String::from_utf8_lossy(text)
-            ));
+            warnings.push([&b"unable to scan port number: "[..], text].concat());
             return;
         }
         p
@@ -281,9 +276,9 @@ mod tests {
         assert!(c.udp_only);
         let (c, w) = parse(b"U999.1\n");
         assert!(c.udp_only && c.udp.is_none());
-        assert_eq!(w, ["unable to scan ip address: 999.1"]);
-        let (c, w) = parse(b"u1.2.3.4:x\n");
+        assert_eq!(w, [b"unable to scan ip address: 999.1"]);
+        let (c, w) = parse(b"u1.2.3.4:\xff\n");
         assert!(c.udp.is_none());
-        assert_eq!(w, ["unable to scan port number: x"]);
+        assert_eq!(w, [b"unable to scan port number: \xff"]);
     }
 }

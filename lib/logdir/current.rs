@@ -94,7 +94,7 @@ impl Current {
 
     /// Writes what is pending, then fsync and mode 0744 (retried until they
     /// succeed), and closes the file. Returns whether it was open.
-    pub fn finish(&mut self, name: &str, failed: &mut dyn FnMut(Errno)) -> bool {
+    pub fn finish(&mut self, name: &[u8], failed: &mut dyn FnMut(Errno)) -> bool {
         self.write_out(failed);
         let Some(cur) = self.file.take() else {
             return false;

@@ -11,17 +11,19 @@ use super::handle::DirHandle;
 use super::old;
 use super::pattern::Selection;
 use super::processor::Processor;
-use super::report::{errno_of, info, pause, persist, warn, warn_err};
+use super::report::{info, pause, persist, warn, warn_err};
+use crate::errstr::errno as errno_of;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 
 /// A log directory named on the command line, open or not.
 pub struct LogDir {
-    /// The name as given (messages use it verbatim).
-    pub name: String,
+    /// The name as given (messages print its bytes verbatim).
+    pub name: Vec<u8>,
     /// The name as given, as a path (it need not be UTF-8).
     path: std::path::PathBuf,
     /// The directory, while it is open.
@@ -50,12 +52,11 @@ pub struct LogDir {
 }
 
 impl LogDir {
-    /// A directory named `path` on the command line (messages show it
-    /// converted to text).
+    /// A directory named `path` on the command line.
     pub fn new(path: impl Into<std::path::PathBuf>, verbose: bool, line_max: u64) -> LogDir {
         let path = path.into();
         LogDir {
-            name: path.to_string_lossy().into_owned(),
+            name: path.as_os_str().as_bytes().to_vec(),
             path,
             handle: None,
             lock: None,
@@ -98,7 +99,7 @@ impl LogDir {
             Ok(d) => d,
             Err(e) => {
                 warn_err(
-                    &["unable to open log directory: ", &self.name],
+                    &[b"unable to open log directory: ", &self.name],
                     errno_of(&e),
                 );
                 return false;
@@ -108,7 +109,7 @@ impl LogDir {
             self.handle = Some(DirHandle::new(dir, &self.name, &self.path));
             self.close();
             warn_err(
-                &["unable to change directory: ", &self.name],
+                &[b"unable to change directory: ", &self.name],
                 Errno::ENOTDIR,
             );
             return false;
@@ -120,7 +121,7 @@ impl LogDir {
             Ok(l) => self.lock = Some(l),
             Err(e) => {
                 self.close();
-                warn_err(&["unable to lock directory: ", &self.name], e);
+                warn_err(&[b"unable to lock directory: ", &self.name], e);
                 return false;
             }
         }
@@ -151,7 +152,7 @@ impl LogDir {
                 return;
             }
             Err(e) => {
-                warn_err(&["unable to read config: ", &self.name], e);
+                warn_err(&[b"unable to read config: ", &self.name], e);
                 Vec::new()
             }
             Ok(mut f) => {
@@ -159,14 +160,14 @@ impl LogDir {
                 match f.read_to_end(&mut v) {
                     Ok(_) => v,
                     Err(e) => {
-                        warn_err(&["unable to read config: ", &self.name], errno_of(&e));
+                        warn_err(&[b"unable to read config: ", &self.name], errno_of(&e));
                         Vec::new()
                     }
                 }
             }
         };
         if self.verbose {
-            info(&["read: ", &self.name, "/config"]);
+            info(&[b"read: ", &self.name, b"/config"]);
         }
         let (cfg, warnings) = config::parse(&text);
         for w in warnings {
@@ -183,7 +184,7 @@ impl LogDir {
         };
         if let Err(e) = stat.as_ref().map(|_| ()).or_else(enoent_is_ok) {
             self.close();
-            warn_err(&["unable to stat current: ", &self.name], e);
+            warn_err(&[b"unable to stat current: ", &self.name], e);
             return false;
         }
         let Some(h) = self.handle.as_ref() else {
@@ -205,8 +206,12 @@ impl LogDir {
         self.current
             .open(h, "unable to open current", size.unwrap_or(0));
         if self.verbose {
-            let what = if size.is_some() { "append: " } else { "new: " };
-            info(&[what, &self.name, "/current"]);
+            let what: &[u8] = if size.is_some() {
+                b"append: "
+            } else {
+                b"new: "
+            };
+            info(&[what, &self.name, b"/current"]);
         }
         true
     }
@@ -223,7 +228,7 @@ impl LogDir {
         self.rotate_if_due();
         self.flush();
         if self.verbose {
-            info(&["close: ", if self.name_known { &self.name } else { "" }]);
+            info(&[b"close: ", if self.name_known { &self.name } else { b"" }]);
         }
         let h = self.handle.take();
         if !self.current.finish(&self.name, &mut |e| {
@@ -363,7 +368,13 @@ impl LogDir {
             .finish(name, &mut |e| write_failed(Some(h), cfg, name, e));
         if self.verbose {
             let size = format!(" {size}");
-            info(&["rename: ", &self.name, "/current ", &fnsave, &size]);
+            info(&[
+                b"rename: ",
+                &self.name,
+                b"/current ",
+                fnsave.as_bytes(),
+                size.as_bytes(),
+            ]);
         }
         persist("unable to rename current", &self.name, || {
             h.rename_at("current", &fnsave)
@@ -405,7 +416,7 @@ impl LogDir {
 /// A write to `current` failed with `e`: on a full disk, with `N` below
 /// `n`, the oldest old file goes if there are more than `N` and the write
 /// is retried at once; otherwise runit's report and 3-second pause.
-fn write_failed(h: Option<&DirHandle>, cfg: &Config, name: &str, e: Errno) {
+fn write_failed(h: Option<&DirHandle>, cfg: &Config, name: &[u8], e: Errno) {
     if e == Errno::ENOSPC
         && cfg.n_min < cfg.n_max
         && h.is_some_and(|h| old::delete_for_space(h, cfg.n_min))

@@ -14,17 +14,17 @@ use std::path::{Path, PathBuf};
 /// A log directory held open.
 pub struct DirHandle {
     dir: File,
-    /// The name as given on the command line (messages use it verbatim).
-    pub name: String,
+    /// The name as given on the command line (messages print its bytes).
+    pub name: Vec<u8>,
     /// The same name as a path (it need not be UTF-8).
     pub path: PathBuf,
 }
 
 impl DirHandle {
-    pub fn new(dir: File, name: &str, path: &Path) -> DirHandle {
+    pub fn new(dir: File, name: &[u8], path: &Path) -> DirHandle {
         DirHandle {
             dir,
-            name: name.to_string(),
+            name: name.to_vec(),
             path: path.to_path_buf(),
         }
     }

@@ -38,7 +38,7 @@ pub fn remove_oldest(h: &DirHandle, n_max: u64, verbose: bool) {
         match n.as_bytes()[26] {
             b't' => {
                 if let Err(e) = h.unlink_at(n) {
-                    warn_err(&["unable to unlink processor leftover: ", n], e);
+                    warn_err(&[b"unable to unlink processor leftover: ", n.as_bytes()], e);
                 }
             }
             b'u' => {}
@@ -51,15 +51,15 @@ pub fn remove_oldest(h: &DirHandle, n_max: u64, verbose: bool) {
         }
     }
     if let Some(e) = read_err {
-        warn_err(&["unable to read directory: ", &h.name], e);
+        warn_err(&[b"unable to read directory: ", &h.name], e);
     }
     if n_max != 0 && count > n_max {
         if let Some(oldest) = oldest {
             if verbose {
-                info(&["delete: ", &h.name, "/", oldest]);
+                info(&[b"delete: ", &h.name, b"/", oldest.as_bytes()]);
             }
             if let Err(e) = h.unlink_at(oldest) {
-                warn_err(&["unable to unlink oldest logfile: ", &h.name], e);
+                warn_err(&[b"unable to unlink oldest logfile: ", &h.name], e);
             }
         }
     }
@@ -74,7 +74,7 @@ pub fn delete_for_space(h: &DirHandle, n_min: u64) -> bool {
                 if let Some(e) = read_err {
                     warn_err(
                         &[
-                            "unable to read directory, want remove old logfile: ",
+                            b"unable to read directory, want remove old logfile: ",
                             &h.name,
                         ],
                         e,
@@ -96,11 +96,16 @@ pub fn delete_for_space(h: &DirHandle, n_min: u64) -> bool {
     let Some(oldest) = old.into_iter().min() else {
         return false;
     };
-    warn(&["out of disk space, delete: ", &h.name, "/", oldest]);
+    warn(&[
+        b"out of disk space, delete: ",
+        &h.name,
+        b"/",
+        oldest.as_bytes(),
+    ]);
     match h.unlink_at(oldest) {
         Ok(()) => true,
         Err(e) => {
-            warn_err(&["unable to unlink oldest logfile: ", &h.name], e);
+            warn_err(&[b"unable to unlink oldest logfile: ", &h.name], e);
             false
         }
     }

@@ -9,7 +9,7 @@
 
 use super::handle::DirHandle;
 use super::old::is_old_file;
-use super::report::{info, pause, persist, warn};
+use super::report::{fatal_err, info, pause, persist, warn};
 use crate::msg;
 use crate::spawn::Spawn;
 use nix::errno::Errno;
@@ -124,22 +124,29 @@ impl Processor {
             return;
         };
         if self.run.is_some() {
-            warn(&["processor already running: ", &h.name]);
+            warn(&[b"processor already running: ", &h.name]);
             return;
         }
         if self.verbose {
-            info(&["processing: ", &h.name, "/", &self.fnsave]);
+            info(&[b"processing: ", &h.name, b"/", self.fnsave.as_bytes()]);
         }
         let fds = match self.open_files(h) {
             Ok(f) => f,
             Err((m, e)) => {
                 // runit's child reports this and exits 111.
-                msg::line_err(&["svlogd: fatal: ", m, ": ", &h.name], e);
+                fatal_err(&[m.as_bytes(), b": ", &h.name], e);
                 self.run = Some(Run::FailedToStart);
                 return;
             }
         };
-        let fatal = |m: &str| format!("svlogd: fatal: {m}: {}: ", h.name).into_bytes();
+        let fatal = |m: &str| {
+            let mut v = msg::join(
+                &[b"svlogd: fatal: ", m.as_bytes(), b": ", &h.name, b": "],
+                None,
+            );
+            v.pop();
+            v
+        };
         let argv = [OsStr::new("sh"), OsStr::new("-c"), OsStr::from_bytes(cmd)];
         let spawn = Spawn::new("/bin/sh", &argv).and_then(|s| {
             s.fd(fds.input.as_raw_fd(), 0)
@@ -154,7 +161,7 @@ impl Processor {
         let spawn = match spawn {
             Ok(s) => s,
             Err(e) => {
-                msg::line_err(&["svlogd: fatal: unable to run processor: ", &h.name], e);
+                fatal_err(&[b"unable to run processor: ", &h.name], e);
                 self.run = Some(Run::FailedToStart);
                 return;
             }
@@ -174,7 +181,7 @@ impl Processor {
             return true;
         };
         if wstatus >> 8 != 0 {
-            warn(&["processor failed, restart: ", &h.name]);
+            warn(&[b"processor failed, restart: ", &h.name]);
             let _ = h.unlink_at(&self.with_suffix('t'));
             self.start(h, cmd);
             return cmd.is_none();
@@ -193,13 +200,13 @@ impl Processor {
             )
         });
         if h.unlink_at(&self.fnsave).is_err() {
-            warn(&["unable to unlink: ", &h.name, "/", &self.fnsave]);
+            warn(&[b"unable to unlink: ", &h.name, b"/", self.fnsave.as_bytes()]);
         }
         persist("unable to rename state", &h.name, || {
             h.rename_at("newstate", "state")
         });
         if self.verbose {
-            info(&["processed: ", &h.name, "/", &s]);
+            info(&[b"processed: ", &h.name, b"/", s.as_bytes()]);
         }
         self.leftover(Some(h), cmd);
         true
@@ -230,7 +237,7 @@ impl Processor {
 
     /// Waits until no processor runs for this directory, restarting failed
     /// ones (runit's `while (! processorstop(ld))`).
-    pub fn wait(&mut self, h: Option<&DirHandle>, cmd: Option<&[u8]>, name: &str) {
+    pub fn wait(&mut self, h: Option<&DirHandle>, cmd: Option<&[u8]>, name: &[u8]) {
         while let Some(run) = self.run {
             let wstatus = match run {
                 Run::FailedToStart => 111 << 8,

@@ -134,7 +134,7 @@ impl Svlogd {
             _ => return,
         };
         if self.verbose {
-            info(&[text]);
+            info(&[text.as_bytes()]);
         }
         match sig {
             Signal::SIGTERM => self.exit_asap = true,
@@ -231,10 +231,11 @@ fn set_nonblocking(fd: BorrowedFd) {
 
 pub fn main(args: Vec<OsString>) -> i32 {
     crate::sys::restore_sigpipe();
-    let argv0 = args
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "svlogd".into());
+    let argv0 = if args.is_empty() {
+        b"svlogd".to_vec()
+    } else {
+        msg::arg0(&args)
+    };
     let opts = match options::parse_options(&args) {
         Ok(o) => o,
         Err(r) => return options::refuse(r, &argv0),
@@ -390,7 +391,7 @@ fn run(
             }
             Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
             Err(e) => {
-                warn_err(&["unable to read standard input"], e);
+                warn_err(&[b"unable to read standard input"], e);
                 s.finish_input();
                 return;
             }

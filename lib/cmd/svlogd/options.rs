@@ -94,23 +94,19 @@ pub fn parse_options(args: &[OsString]) -> Result<Options, Refusal> {
     })
 }
 
-/// Prints what runit prints for `r` (program named `argv0`) and returns the
-/// exit code, 111.
-pub fn refuse(r: Refusal, argv0: &str) -> i32 {
-    let base = argv0.rsplit('/').next().unwrap_or(argv0);
+/// Prints what runit prints for `r` (program named `argv0`, printed as
+/// bytes) and returns the exit code, 111.
+pub fn refuse(r: Refusal, argv0: &[u8]) -> i32 {
+    let base = crate::cli::basename(argv0);
     match r {
-        Refusal::Illegal(c) => {
-            msg::line(&[base, ": illegal option -- ", &(c as char).to_string()]);
+        Refusal::Illegal(c) => msg::getopt_complaint(base, "illegal option", c),
+        Refusal::MissingArgument(c) => {
+            msg::getopt_complaint(base, "option requires an argument", c)
         }
-        Refusal::MissingArgument(c) => msg::line(&[
-            base,
-            ": option requires an argument -- ",
-            &(c as char).to_string(),
-        ]),
         Refusal::Version => msg::line(&[VERSION]),
         Refusal::Usage => {}
     }
-    msg::line(&["usage: ", argv0, USAGE, "\n"]);
+    msg::write_line(&[b"usage: ", argv0, USAGE.as_bytes(), b"\n"], None);
     msg::EXIT_TEMPORARY
 }
 
