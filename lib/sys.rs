@@ -373,6 +373,21 @@ pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     }
 }
 
+/// The position of the last `needle` in `hay` (the C library's memrchr).
+pub fn memrchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    if hay.is_empty() {
+        return None;
+    }
+    // SAFETY: the pointer and length describe the live slice `hay`; memrchr
+    // reads at most `hay.len()` bytes and returns null or a pointer into it.
+    let p = unsafe { libc::memrchr(hay.as_ptr().cast(), libc::c_int::from(needle), hay.len()) };
+    if p.is_null() {
+        None
+    } else {
+        Some(p as usize - hay.as_ptr() as usize)
+    }
+}
+
 /// Opens `name` relative to the directory `dir` (openat(2)) as a `File`.
 pub fn openat_file(
     dir: std::os::fd::BorrowedFd,

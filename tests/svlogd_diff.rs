@@ -363,3 +363,38 @@ fn names_and_config_bytes_are_printed_as_given() {
     assert!(err.starts_with(b"svlogd: illegal option -- \xff\nusage: "));
     assert_eq!(code, 111);
 }
+
+/// No size limit, one directory, input through a pipe in uneven pieces (the
+/// lines go from the pipe to `current` by splice(2)): the same file as
+/// runit's, overlong lines and the dropped partial last line included.
+#[test]
+fn no_size_limit_through_a_pipe() {
+    let input = mixed_input(4000, 7);
+    let run = |bin: &std::path::Path, test: &str| {
+        let mut r = svlogd_support::Run::start(bin, test, &["-v"], &["d"], |dir| {
+            std::fs::write(dir.join("d/config"), "s0\n").unwrap();
+        });
+        for (i, piece) in input.chunks(70_001).enumerate() {
+            r.write(piece);
+            if i % 3 == 0 {
+                // Complete lines are written before more come (runit may
+                // have written part of the next one too).
+                let upto = ((i + 1) * 70_001).min(input.len());
+                let lines = input[..upto].iter().rposition(|&b| b == b'\n');
+                let want = lines.map_or(0, |p| p + 1) as u64;
+                let d = r.path("d");
+                common::wait_for("complete lines written", || {
+                    svlogd_support::logged_bytes(&d) >= want
+                });
+            }
+        }
+        let code = r.finish();
+        (r.dump(code), std::fs::read(r.path("d/current")).unwrap())
+    };
+    let (ours_dump, current) = run(&ours("svlogd"), "s0-pipe");
+    let complete = input.iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    assert!(current == input[..complete], "{ours_dump}");
+    if let Some(theirs) = theirs_or_skip("svlogd", "no_size_limit_through_a_pipe") {
+        assert_eq!(ours_dump, run(&theirs, "s0-pipe-r").0);
+    }
+}

@@ -105,13 +105,12 @@ echo $((i - 1)) >../last.new && mv ../last.new ../last
 exec sleep 1000
 "#;
 
-fn scenario(runsv: &Path, svlogd: &Path, path: &str, test: &str) -> Outcome {
+fn scenario(runsv: &Path, svlogd: &Path, path: &str, test: &str, config: &str) -> Outcome {
     let dir = TestDir::new(test);
     let s = dir.join("s");
     let main = s.join("log/main");
     fs::create_dir_all(&main).unwrap();
-    // Rotation every 200 kB (so kills also land near rotations), none deleted.
-    fs::write(main.join("config"), "s200000\nn0\n").unwrap();
+    fs::write(main.join("config"), config).unwrap();
     script(s.join("run"), PRODUCER);
     script(
         s.join("log/run"),
@@ -172,7 +171,15 @@ fn scenario(runsv: &Path, svlogd: &Path, path: &str, test: &str) -> Outcome {
 
 #[test]
 fn sigkill_loses_no_line() {
-    let ours_out = scenario(&ours("runsv"), &ours("svlogd"), &test_path(), "kill-ours");
+    // Rotation every 200 kB (so kills also land near rotations), none deleted.
+    let config = "s200000\nn0\n";
+    let ours_out = scenario(
+        &ours("runsv"),
+        &ours("svlogd"),
+        &test_path(),
+        "kill-ours",
+        config,
+    );
     // A kill inside a write(2) can leave part of the step written: those
     // lines come again (repeated; a line cut by the interrupted write shows
     // as torn or as a repeat), none is lost.
@@ -182,6 +189,19 @@ fn sigkill_loses_no_line() {
         theirs_or_skip("svlogd", "kill"),
     ) {
         // Debian's loses what it had read and not written: measured only.
-        scenario(&runsv, &svlogd, &runit_path(), "kill-theirs");
+        scenario(&runsv, &svlogd, &runit_path(), "kill-theirs", config);
     }
+}
+
+#[test]
+fn sigkill_loses_no_line_without_rotation() {
+    // No size limit: the lines go from the pipe to the file by splice(2).
+    let out = scenario(
+        &ours("runsv"),
+        &ours("svlogd"),
+        &test_path(),
+        "kill-s0",
+        "s0\n",
+    );
+    assert_eq!(out.lost, 0, "ours lost lines: {out:?}");
 }

@@ -6,10 +6,10 @@
 use super::handle::DirHandle;
 use super::report::persist;
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{splice, OFlag, SpliceFFlags};
 use nix::sys::stat::{fchmod, Mode};
 use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// Pending output is written once it reaches this size.
 pub const WRITE_AT: usize = 256 * 1024;
@@ -28,6 +28,10 @@ pub struct Current {
     /// Bytes of `current` whose writeback has been started.
     kicked: u64,
     pending: Vec<u8>,
+    /// `current` opened again without `O_APPEND`, for `splice_in`.
+    spliced: Option<File>,
+    /// `splice_in` failed for want of support: not tried again.
+    no_splice: bool,
 }
 
 impl Default for Current {
@@ -37,6 +41,8 @@ impl Default for Current {
             size: 0,
             kicked: 0,
             pending: Vec::with_capacity(WRITE_AT + 4096),
+            spliced: None,
+            no_splice: false,
         }
     }
 }
@@ -58,6 +64,7 @@ impl Current {
         });
         self.size = size;
         self.kicked = size;
+        self.spliced = None;
         persist("unable to set mode of current", &h.name, || {
             fchmod(cur.as_raw_fd(), Mode::from_bits_truncate(0o644))
         });
@@ -96,6 +103,7 @@ impl Current {
     /// succeed), and closes the file. Returns whether it was open.
     pub fn finish(&mut self, name: &[u8], failed: &mut dyn FnMut(Errno)) -> bool {
         self.write_out(failed);
+        self.spliced = None;
         let Some(cur) = self.file.take() else {
             return false;
         };
@@ -105,6 +113,70 @@ impl Current {
         persist("unable to set mode of current", name, || {
             fchmod(cur.as_raw_fd(), Mode::from_bits_truncate(0o744))
         });
+        true
+    }
+
+    /// Moves `n` bytes from the pipe `from` to the end of the file
+    /// (`splice(2)`: the kernel copies them into the file, svlogd never
+    /// reads them), retrying until all of them are moved; each failure goes
+    /// to `failed` first. Nothing may be pending. Returns false, having
+    /// moved nothing, when splicing is not possible here (then write).
+    pub fn splice_in(
+        &mut self,
+        from: BorrowedFd,
+        mut n: usize,
+        failed: &mut dyn FnMut(Errno),
+    ) -> bool {
+        if !self.pending.is_empty() {
+            return false;
+        }
+        let Some(cur) = self.file.as_ref() else {
+            return false;
+        };
+        // splice refuses a file open for appending: a second, plain open of
+        // the same file, writing at its end.
+        if self.no_splice {
+            return false;
+        }
+        if self.spliced.is_none() {
+            let path = format!("/proc/self/fd/{}", cur.as_raw_fd());
+            self.spliced = std::fs::OpenOptions::new().write(true).open(path).ok();
+        }
+        let Some(out) = self.spliced.as_ref() else {
+            return false;
+        };
+        let Ok(st) = nix::sys::stat::fstat(cur.as_raw_fd()) else {
+            return false;
+        };
+        let mut at = st.st_size;
+        let mut moved = 0;
+        while n > 0 {
+            match splice(
+                from,
+                None,
+                out,
+                Some(&mut at),
+                n,
+                SpliceFFlags::SPLICE_F_MOVE,
+            ) {
+                Ok(0) => break,
+                Ok(k) => {
+                    n -= k;
+                    moved += k;
+                    self.size += k as u64;
+                }
+                Err(Errno::EINTR) => {}
+                // Not there after all: what is left is looked at again.
+                Err(Errno::EAGAIN) => break,
+                // This file system does not splice: write from now on.
+                Err(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP | Errno::EBADF) => {
+                    self.spliced = None;
+                    self.no_splice = true;
+                    return moved > 0;
+                }
+                Err(e) => failed(e),
+            }
+        }
         true
     }
 

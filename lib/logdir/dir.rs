@@ -288,6 +288,33 @@ impl LogDir {
             .write_out(&mut |e| write_failed(h, cfg, name, e));
     }
 
+    /// Whether lines can go from standard input to `current` untouched and
+    /// unread (`splice_lines`): no size limit, so no rotation, and nothing
+    /// added to or chosen among the lines by this directory.
+    pub fn takes_input_as_is(&self) -> bool {
+        let c = &self.cfg;
+        self.is_open()
+            && c.size_max == 0
+            && c.patterns.is_empty()
+            && c.prefix.is_empty()
+            && c.udp.is_none()
+            && !c.udp_only
+            && !c.copy_stdout
+            && !c.copy_stderr
+            && self.selection.file
+            && !self.selection.stderr
+    }
+
+    /// Moves `n` bytes of whole lines from the pipe `from` to `current`
+    /// (see `takes_input_as_is`), after what is pending. Returns false,
+    /// having moved nothing, when that is not possible.
+    pub fn splice_lines(&mut self, from: std::os::fd::BorrowedFd, n: usize) -> bool {
+        self.flush();
+        let (h, cfg, name) = (self.handle.as_ref(), &self.cfg, &self.name);
+        self.current
+            .splice_in(from, n, &mut |e| write_failed(h, cfg, name, e))
+    }
+
     /// Starts writeback of `current` where enough has been written.
     pub fn start_writeback(&mut self) {
         self.current.start_writeback(self.cfg.size_max);

@@ -85,6 +85,11 @@ impl Splitter {
         self.partial.is_empty() && !self.in_rest
     }
 
+    /// Whether characters are replaced (`-r`, `-R`).
+    pub fn replaces(&self) -> bool {
+        self.replace.is_some()
+    }
+
     /// Whether an overlong line's tail is being copied.
     pub fn in_rest(&self) -> bool {
         self.in_rest

@@ -211,6 +211,17 @@ impl Svlogd {
         false
     }
 
+    /// Whether whole lines go from the pipe straight into the one log
+    /// directory's `current`: no stamp, no replacement, no line in
+    /// progress, and a directory that takes its input as is.
+    fn splices(&self) -> bool {
+        !self.stamper.enabled()
+            && !self.has_patterns
+            && !self.splitter.replaces()
+            && self.splitter.at_line_start()
+            && matches!(&self.dirs[..], [d] if d.takes_input_as_is())
+    }
+
     fn shut_down(&mut self) {
         for d in &mut self.dirs {
             d.wait_processor();
@@ -408,6 +419,14 @@ fn pipe_step(
     buf: &mut [u8],
     scratch: &mut [u8],
 ) -> Step {
+    if s.splices() {
+        if let Some(complete) = pipe.peek_complete(stdin, buf) {
+            pipe.progressed();
+            if s.dirs[0].splice_lines(stdin, complete) {
+                return Step::Go;
+            }
+        }
+    }
     let (n, complete) = match pipe.peek(stdin, buf) {
         Err(_) => return Step::Fallback,
         Ok(Peek::Eof) => {
