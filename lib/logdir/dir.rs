@@ -280,6 +280,30 @@ impl LogDir {
         }
     }
 
+    /// A whole line in pieces (stamp, prefix, text, `\n`; only the last
+    /// piece ends with `\n`), exactly as `put` of each piece in turn.
+    pub fn put_line(&mut self, parts: &[&[u8]]) {
+        let max = self.cfg.size_max;
+        let total: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        self.rotate_if_due();
+        if max != 0 && self.current.size + total > max {
+            // The limit falls inside: piece by piece.
+            for p in parts {
+                self.put(p);
+            }
+            return;
+        }
+        for p in parts {
+            self.current.append(p);
+        }
+        if self.current.full() {
+            self.flush();
+        }
+        if max != 0 && max >= self.line_max && self.current.size >= max - self.line_max {
+            self.rotate_due = true;
+        }
+    }
+
     /// Writes what is pending to `current`; on a full disk it may delete the
     /// oldest files down to `N`, or reports and retries every 3 seconds.
     pub fn flush(&mut self) {

@@ -40,10 +40,9 @@ impl Router<'_> {
         }
         scratch.push(b'\n');
     }
-}
 
-impl LineSink for Router<'_> {
-    fn head(&mut self, line: &[u8], stamp: Tai64n, overlong: bool) {
+    /// A line's head (its whole when `complete`: the `end` is done here).
+    fn route(&mut self, line: &[u8], stamp: Tai64n, overlong: bool, complete: bool) {
         let st: &[u8] = self.stamper.text(stamp);
         let after = match self.shadow.as_deref_mut() {
             Some(shadow) => {
@@ -77,17 +76,36 @@ impl LineSink for Router<'_> {
                 send_udp(d, addr, &self.scratch, st, line);
             }
             if !d.cfg.udp_only {
-                if !st.is_empty() {
-                    d.put(st);
+                let prefix = std::mem::take(&mut d.cfg.prefix);
+                if complete {
+                    d.put_line(&[st, &prefix, line, b"\n"]);
+                } else {
+                    if !st.is_empty() {
+                        d.put(st);
+                    }
+                    if !prefix.is_empty() {
+                        d.put(&prefix);
+                    }
+                    d.put(line);
                 }
-                if !d.cfg.prefix.is_empty() {
-                    let prefix = std::mem::take(&mut d.cfg.prefix);
-                    d.put(&prefix);
-                    d.cfg.prefix = prefix;
+                d.cfg.prefix = prefix;
+            }
+            if complete {
+                if let Some(to) = copies_to(d) {
+                    self.copies.end(i, to);
                 }
-                d.put(line);
             }
         }
+    }
+}
+
+impl LineSink for Router<'_> {
+    fn head(&mut self, line: &[u8], stamp: Tai64n, overlong: bool) {
+        self.route(line, stamp, overlong, false);
+    }
+
+    fn line(&mut self, line: &[u8], stamp: Tai64n) {
+        self.route(line, stamp, false, true);
     }
 
     fn rest(&mut self, bytes: &[u8]) {
