@@ -10,7 +10,8 @@
 //! step appear twice. A line with no `\n` yet stays in the pipe while more
 //! may come: it is consumed into memory (as before, and as runit does) only
 //! when the pipe is full of it, when the writer has gone, or after it has
-//! waited about a second with nothing added.
+//! waited about a second with nothing added (only with time stamps, which
+//! date a line from its first byte: without, it stays in the pipe).
 //!
 //! When the lines go to one directory untouched (no size limit, no stamp,
 //! pattern, prefix, replacement or copy), they are not read at all: only the
@@ -38,6 +39,9 @@ pub const STEP: usize = 128 * 1024;
 const MIN_FILES: u64 = 64;
 /// How long a line with no `\n` may wait in the pipe for more bytes.
 const PARTIAL_WAIT: Duration = Duration::from_millis(1000);
+/// How often a line with no `\n` left in the pipe is looked at after
+/// `PARTIAL_WAIT` (see `take_partial`).
+const PATIENT_LOOK: Duration = Duration::from_millis(100);
 /// `peek_complete` reads only this much of the end of what the pipe holds.
 const TAIL: usize = 64 * 1024;
 
@@ -182,8 +186,16 @@ impl PipeInput {
 
     /// Whether `n` bytes with no `\n` should be taken into memory now
     /// rather than left in the pipe. When not, returns how long to wait
-    /// before looking again.
-    pub fn take_partial(&mut self, n: usize, writer_gone: bool) -> Result<(), Duration> {
+    /// before looking again. `patient` (no time stamps: nothing depends on
+    /// when the line's first byte was read): the line stays in the pipe
+    /// after `PARTIAL_WAIT` too, looked at every `PATIENT_LOOK`, so that a
+    /// kill cannot lose it.
+    pub fn take_partial(
+        &mut self,
+        n: usize,
+        writer_gone: bool,
+        patient: bool,
+    ) -> Result<(), Duration> {
         if n >= self.capacity || writer_gone {
             self.waiting = None;
             return Ok(());
@@ -199,6 +211,9 @@ impl PipeInput {
             }
         };
         let waited = now - since;
+        if waited >= PARTIAL_WAIT && patient {
+            return Err(PATIENT_LOOK);
+        }
         if waited >= PARTIAL_WAIT {
             self.waiting = None;
             return Ok(());

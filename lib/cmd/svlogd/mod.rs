@@ -441,7 +441,10 @@ fn pipe_step(
         pipe.progressed();
         complete
     } else {
-        match pipe.take_partial(n, input::writer_gone(stdin)) {
+        // Without stamps, a line shorter than -l waits in the pipe for its
+        // end; an overlong one's head is written at once, as runit does.
+        let patient = !s.stamper.enabled() && s.splitter.at_line_start() && n < s.line_max;
+        match pipe.take_partial(n, input::writer_gone(stdin), patient) {
             Ok(()) => n,
             Err(d) => return Step::Wait(d),
         }
