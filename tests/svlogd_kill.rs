@@ -66,23 +66,62 @@ fn logged_last(d: &Path, last: u64) -> bool {
     })
 }
 
+/// Counts the numbered lines of the log files. A kill inside svlogd's
+/// splice(2) (no size limit) can cut the line being moved in two, exactly:
+/// its first part ends the unclean `current` (kept as `@….u`), the rest
+/// begins the next file, no byte lost or repeated. Such a line, the number
+/// after the file's last one, is counted once. A kill inside a write(2)
+/// leaves a part that the next file repeats whole: counted as torn.
 fn count(d: &Path, sent: u64, kills: usize) -> Outcome {
     let mut seen = HashSet::new();
     let (mut lines, mut torn) = (0u64, 0u64);
+    let number = |l: &[u8]| {
+        std::str::from_utf8(l)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|n| (1..=sent).contains(n))
+    };
+    // The cut part that ended the previous file, and the number before it.
+    let mut cut: Option<(Vec<u8>, u64)> = None;
     for p in log_files(d) {
         let text = fs::read(&p).unwrap_or_default();
-        for l in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            match std::str::from_utf8(l)
-                .ok()
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                Some(n) if (1..=sent).contains(&n) => {
+        let mut pieces: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        let tail = pieces.pop().unwrap_or_default();
+        let mut last = 0;
+        for (k, l) in pieces.into_iter().enumerate() {
+            if k == 0 {
+                if let Some((part, before)) = cut.take() {
+                    let joined = number(&[&part[..], l].concat());
+                    if joined == Some(before + 1) {
+                        lines += 1;
+                        seen.insert(before + 1);
+                        last = before + 1;
+                        continue;
+                    }
+                    torn += 1;
+                }
+            }
+            if l.is_empty() {
+                continue;
+            }
+            match number(l) {
+                Some(n) => {
                     lines += 1;
                     seen.insert(n);
+                    last = n;
                 }
-                _ => torn += 1,
+                None => torn += 1,
             }
         }
+        if let Some((_, _)) = cut.take() {
+            torn += 1;
+        }
+        if !tail.is_empty() {
+            cut = Some((tail.to_vec(), last));
+        }
+    }
+    if cut.is_some() {
+        torn += 1;
     }
     Outcome {
         kills,
