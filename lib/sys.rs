@@ -400,6 +400,21 @@ pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     }
 }
 
+/// The position of the last `needle` in `hay` (the C library's memrchr).
+pub fn memrchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    if hay.is_empty() {
+        return None;
+    }
+    // SAFETY: the pointer and length describe the live slice `hay`; memrchr
+    // reads at most `hay.len()` bytes and returns null or a pointer into it.
+    let p = unsafe { libc::memrchr(hay.as_ptr().cast(), libc::c_int::from(needle), hay.len()) };
+    if p.is_null() {
+        None
+    } else {
+        Some(p as usize - hay.as_ptr() as usize)
+    }
+}
+
 /// Opens `name` relative to the directory `dir` (openat(2)) as a `File`.
 pub fn openat_file(
     dir: std::os::fd::BorrowedFd,
@@ -517,6 +532,32 @@ pub fn start_writeback(file: &std::fs::File, offset: u64, len: u64) -> Result<()
     // the call, and plain integers; no memory is passed.
     let r = unsafe { libc::sync_file_range(file.as_raw_fd(), off, n, libc::SYNC_FILE_RANGE_WRITE) };
     Errno::result(r).map(drop)
+}
+
+/// Local civil time of `secs` since the Unix epoch, as the C library sees
+/// it (TZ, else /etc/localtime, else UTC; read once, at the first call):
+/// `(year, month, day, hour, minute, second, offset east of UTC in seconds)`.
+pub fn local_time(secs: i64) -> Option<(i64, u32, u32, u32, u32, u32, i64)> {
+    let t = libc::time_t::try_from(secs).ok()?;
+    // SAFETY: an all-zero `tm` is a valid value of this plain C struct (its
+    // `tm_zone` pointer is null), and localtime_r only writes into it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live locals for the duration of the call;
+    // localtime_r is the reentrant form (it keeps no pointer to either).
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    if r.is_null() {
+        return None;
+    }
+    let field = |v: c_int| u32::try_from(v).ok();
+    Some((
+        i64::from(tm.tm_year) + 1900,
+        field(tm.tm_mon + 1)?,
+        field(tm.tm_mday)?,
+        field(tm.tm_hour)?,
+        field(tm.tm_min)?,
+        field(tm.tm_sec)?,
+        tm.tm_gmtoff,
+    ))
 }
 
 #[cfg(test)]

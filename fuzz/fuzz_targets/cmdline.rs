@@ -1,7 +1,6 @@
 //! Every program's command line, through the parsing each does before it acts:
-//! chpst's whole plan; sv's getopt and command word; svlogd's getopt and the
-//! values it derives (its parser exits on usage, so the pure steps are
-//! repeated here); runsvdir's own argument rules; softlimit, setlock and
+//! chpst's whole plan; sv's getopt and command word; svlogd's parser and the
+//! line splitter it builds; runsvdir's own argument rules; softlimit, setlock and
 //! utmpset's getopt specs. runsv and runsvchdir only count their arguments.
 #![no_main]
 
@@ -10,8 +9,8 @@ use runit::cli::getopt::{parse, scan_ulong, Opt};
 use runit::cmd::chpst::options::{number, plan as chpst_plan, Refusal};
 use runit::cmd::runsvdir::args::parse as runsvdir_parse;
 use runit::cmd::sv::plan as sv_plan;
-use runit::logdir::lines::{Replacement, Splitter};
-use runit::logdir::stamp::StampKind;
+use runit::cmd::svlogd::options::{parse_options as svlogd_parse, Refusal as SvlogdRefusal};
+use runit::logdir::lines::Splitter;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
@@ -60,46 +59,19 @@ fn sv(args: &[OsString]) {
 }
 
 fn svlogd(args: &[OsString]) {
-    let (opts, first) = parse(args, "R:r:l:b:tvV");
-    let (mut t, mut repl, mut extra, mut line_max, mut buf_len) =
-        (0, 0u8, Vec::new(), 1000u64, 1024u64);
-    for o in opts {
-        match o {
-            Opt::Flag(b'R', Some(a)) => {
-                extra = a.as_bytes().to_vec();
-                if repl == 0 {
-                    repl = b'_';
-                }
-            }
-            Opt::Flag(b'r', Some(a)) => match a.as_bytes() {
-                [c] if *c != 0 => repl = *c,
-                _ => return,
-            },
-            Opt::Flag(b'l', Some(a)) => {
-                line_max = scan_ulong(a.as_bytes()).0;
-                if line_max == 0 {
-                    line_max = 1000;
-                }
-            }
-            Opt::Flag(b'b', Some(a)) => {
-                buf_len = scan_ulong(a.as_bytes()).0;
-                if buf_len == 0 {
-                    buf_len = 1024;
-                }
-            }
-            Opt::Flag(b't', _) => t += 1,
-            Opt::Flag(b'v', _) => {}
-            _ => return,
+    let mut argv = vec![OsString::from("svlogd")];
+    argv.extend_from_slice(args);
+    match svlogd_parse(&argv) {
+        Ok(o) => {
+            assert!(!o.dirs.is_empty());
+            assert!(argv.ends_with(&o.dirs));
+            // The splitter svlogd would build: a huge -l must not allocate it all.
+            let _ = Splitter::new(o.line_max, o.replace);
         }
+        Err(SvlogdRefusal::Illegal(c)) => assert!(!b"R:r:l:b:tTvV".contains(&c) || c == b':'),
+        Err(SvlogdRefusal::MissingArgument(c)) => assert!(b"Rrlb".contains(&c)),
+        Err(SvlogdRefusal::Version | SvlogdRefusal::Usage) => {}
     }
-    if args.len() == first || buf_len <= line_max {
-        return;
-    }
-    let _ = StampKind::from_count(t);
-    let replace = (repl != 0).then(|| Replacement::new(repl, &extra));
-    // The splitter svlogd would build: a huge -l must not allocate it all.
-    let max = usize::try_from(line_max).unwrap_or(usize::MAX);
-    let _ = Splitter::new(max, replace);
 }
 
 fn runsvdir(args: &[OsString]) {

@@ -23,9 +23,9 @@ fuzz_target!(|data: &[u8]| {
     assert!(warnings.len() <= lines);
     for w in &warnings {
         assert!(
-            w.starts_with("unable to scan ip address: ")
-                || w.starts_with("unable to scan port number: "),
-            "{w}"
+            w.starts_with(b"unable to scan ip address: ")
+                || w.starts_with(b"unable to scan port number: "),
+            "{w:?}"
         );
     }
     // Without `u`/`U` lines there is no UDP and nothing to warn about.

@@ -1,5 +1,7 @@
 //! A log directory's `config` file as runit 2.1.2 reads it: one command
 //! letter per line, the rest of the line its argument, unknown lines ignored.
+//! Two extensions: `1` and `2` copy every line written to the directory to
+//! svlogd's standard output or standard error (runit ignores both lines).
 
 use crate::cli::getopt::scan_ulong;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -45,6 +47,10 @@ pub struct Config {
     /// `p`: written before every selected line.
     pub prefix: Vec<u8>,
     pub patterns: Vec<Pattern>,
+    /// `1` (not in runit): copy each line written here to standard output.
+    pub copy_stdout: bool,
+    /// `2` (not in runit): copy each line written here to standard error.
+    pub copy_stderr: bool,
 }
 
 impl Default for Config {
@@ -59,13 +65,16 @@ impl Default for Config {
             udp_only: false,
             prefix: Vec::new(),
             patterns: Vec::new(),
+            copy_stdout: false,
+            copy_stderr: false,
         }
     }
 }
 
 /// Parses `text`. Returns the settings and the warnings runit prints while
-/// reading (already formatted after `svlogd: warning: `).
-pub fn parse(text: &[u8]) -> (Config, Vec<String>) {
+/// reading (already formatted after `svlogd: warning: `, config bytes as
+/// they are).
+pub fn parse(text: &[u8]) -> (Config, Vec<Vec<u8>>) {
     let mut cfg = Config::default();
     let mut warnings = Vec::new();
     // runit keeps the address and port as separate pieces of state: a later
@@ -96,7 +105,7 @@ pub fn parse(text: &[u8]) -> (Config, Vec<String>) {
 fn apply_line(
     line: &[u8],
     cfg: &mut Config,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Vec<u8>>,
     udp_addr: &mut Ipv4Addr,
     udp_port: &mut u16,
 ) {
@@ -122,6 +131,9 @@ fn apply_line(
         }
         b'!' if !arg.is_empty() => cfg.processor = Some(arg.to_vec()),
         b'p' if !arg.is_empty() => cfg.prefix = arg.to_vec(),
+        // The rest of the line is ignored, as for runit's unknown lines.
+        b'1' => cfg.copy_stdout = true,
+        b'2' => cfg.copy_stderr = true,
         b'u' | b'U' => {
             // `U` means "UDP only" even when the address turns out bad.
             if cmd == b'U' {
@@ -144,12 +156,9 @@ fn scaled(arg: &[u8], units: &[(u8, u64)]) -> u64 {
         .unwrap_or(v)
 }
 
-fn udp_line(arg: &[u8], warnings: &mut Vec<String>, addr: &mut Ipv4Addr, port: &mut u16) {
+fn udp_line(arg: &[u8], warnings: &mut Vec<Vec<u8>>, addr: &mut Ipv4Addr, port: &mut u16) {
     let Some((ip, used)) = scan_ip4(arg) else {
-        warnings.push(format!(
-            "unable to scan ip address: {}",
-            String::from_utf8_lossy(arg)
-        ));
+        warnings.push([&b"unable to scan ip address: "[..], arg].concat());
         return;
     };
     *addr = ip;
@@ -157,10 +166,7 @@ fn udp_line(arg: &[u8], warnings: &mut Vec<String>, addr: &mut Ipv4Addr, port: &
         let text = &arg[used + 1..];
         let p = scan_ulong(text).0;
         if p == 0 {
-            warnings.push(format!(
-                "unable to scan port number: {}",
-                String::from_utf8_lossy(text)
-            ));
+            warnings.push([&b"unable to scan port number: "[..], text].concat());
             return;
         }
         p
@@ -250,6 +256,17 @@ mod tests {
     }
 
     #[test]
+    fn copies() {
+        let c = cfg("1\n");
+        assert!(c.copy_stdout && !c.copy_stderr);
+        let c = cfg("2\n1 anything\n");
+        assert!(c.copy_stdout && c.copy_stderr);
+        // A last line of one byte is not looked at, as runit does.
+        assert!(!cfg("s9\n1").copy_stdout);
+        assert!(!cfg(" 1\n").copy_stdout);
+    }
+
+    #[test]
     fn udp() {
         let c = cfg("u127.0.0.1\n");
         assert_eq!(c.udp, Some("127.0.0.1:514".parse().unwrap()));
@@ -259,9 +276,9 @@ mod tests {
         assert!(c.udp_only);
         let (c, w) = parse(b"U999.1\n");
         assert!(c.udp_only && c.udp.is_none());
-        assert_eq!(w, ["unable to scan ip address: 999.1"]);
-        let (c, w) = parse(b"u1.2.3.4:x\n");
+        assert_eq!(w, [b"unable to scan ip address: 999.1"]);
+        let (c, w) = parse(b"u1.2.3.4:\xff\n");
         assert!(c.udp.is_none());
-        assert_eq!(w, ["unable to scan port number: x"]);
+        assert_eq!(w, [b"unable to scan port number: \xff"]);
     }
 }

@@ -16,6 +16,11 @@ pub trait LineSink {
     fn rest(&mut self, bytes: &[u8]);
     /// The end of the line (its `\n`, or end of input after an overlong line).
     fn end(&mut self);
+    /// A whole line shorter than `max`: `head` and `end` at once.
+    fn line(&mut self, line: &[u8], stamp: Tai64n) {
+        self.head(line, stamp, false);
+        self.end();
+    }
     /// Asked after each line's end: whether `feed` should return there.
     fn stop(&self) -> bool {
         false
@@ -85,6 +90,11 @@ impl Splitter {
         self.partial.is_empty() && !self.in_rest
     }
 
+    /// Whether characters are replaced (`-r`, `-R`).
+    pub fn replaces(&self) -> bool {
+        self.replace.is_some()
+    }
+
     /// Whether an overlong line's tail is being copied.
     pub fn in_rest(&self) -> bool {
         self.in_rest
@@ -143,20 +153,27 @@ impl Splitter {
                 }
             };
             if self.partial.is_empty() && self.replace.is_none() {
-                sink.head(&data[..taken], now, overlong);
+                if overlong {
+                    sink.head(&data[..taken], now, true);
+                } else {
+                    sink.line(&data[..taken], now);
+                }
             } else {
                 if self.partial.is_empty() {
                     self.started = now;
                 }
                 self.collect(&data[..taken]);
-                sink.head(&self.partial, self.started, overlong);
+                if overlong {
+                    sink.head(&self.partial, self.started, true);
+                } else {
+                    sink.line(&self.partial, self.started);
+                }
                 self.partial.clear();
             }
             if overlong {
                 self.in_rest = true;
                 data = &data[taken..];
             } else {
-                sink.end();
                 data = &data[taken + 1..];
             }
         }
@@ -182,8 +199,10 @@ impl Splitter {
     /// The length of the run of whole lines shorter than `max` that starts
     /// `data`.
     fn whole_lines(&self, data: &[u8]) -> usize {
+        // Every line that ends within `max` bytes of `end` is shorter than
+        // `max`: jump to the last `\n` there, one search per `max` bytes.
         let mut end = 0;
-        while let Some(i) = memchr(b'\n', &data[end..data.len().min(end + self.max)]) {
+        while let Some(i) = crate::sys::memrchr(b'\n', &data[end..data.len().min(end + self.max)]) {
             end += i + 1;
         }
         end

@@ -3,19 +3,41 @@
 //! 5 = `newstate`, 2 = svlogd's stderr, cwd = the log directory. On success
 //! `.t` becomes the finished `.s` and `newstate` becomes `state`; on failure
 //! it runs again on the same `.u`.
+//!
+//! Every operation is given the open directory (None: it is closed) and the
+//! configured command (None: no processor).
 
-use super::dir::{LogDir, Processor};
-use super::report::{info, pause, warn};
+use super::handle::DirHandle;
+use super::old::is_old_file;
+use super::report::{fatal_err, info, pause, persist, warn};
 use crate::msg;
 use crate::spawn::Spawn;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use nix::sys::stat::{fchmodat, FchmodatFlags, Mode};
+use nix::unistd::Pid;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+
+/// A directory's processor run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    Running(Pid),
+    /// Its files could not be opened: it counts as having failed (exit 111).
+    FailedToStart,
+}
+
+/// The processor of one log directory.
+#[derive(Default)]
+pub struct Processor {
+    run: Option<Run>,
+    /// The `@….u` file being processed.
+    fnsave: String,
+    verbose: bool,
+}
 
 /// The processor's four files, moved above the descriptors they replace.
 struct Fds {
@@ -31,7 +53,24 @@ fn high(f: File) -> Result<OwnedFd, Errno> {
     crate::sys::dup_above(f.as_fd(), 10)
 }
 
-impl LogDir {
+impl Processor {
+    pub fn new(verbose: bool) -> Processor {
+        Processor {
+            verbose,
+            ..Processor::default()
+        }
+    }
+
+    /// Forgets a run (the directory was reopened, as runit does).
+    pub fn forget(&mut self) {
+        self.run = None;
+    }
+
+    /// A processor whose files could not be opened "exits" at once.
+    pub fn failed_to_start(&self) -> bool {
+        self.run == Some(Run::FailedToStart)
+    }
+
     fn with_suffix(&self, suffix: char) -> String {
         let mut s = self.fnsave.clone();
         s.pop();
@@ -39,29 +78,29 @@ impl LogDir {
         s
     }
 
-    fn open_processor_files(&self) -> Result<Fds, (&'static str, Errno)> {
+    fn open_files(&self, h: &DirHandle) -> Result<Fds, (&'static str, Errno)> {
         let read = OFlag::O_RDONLY | OFlag::O_NONBLOCK;
         let trunc = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_TRUNC | OFlag::O_CREAT;
-        let input = self
+        let input = h
             .open_at(&self.fnsave, read, 0)
             .map_err(|e| ("unable to open input for processor", e))?;
         // A fresh `.t`: a processor left running by a killed svlogd may
         // still write to the old one.
-        let _ = self.unlink_at(&self.with_suffix('t'));
-        let output = self
+        let _ = h.unlink_at(&self.with_suffix('t'));
+        let output = h
             .open_at(&self.with_suffix('t'), trunc, 0o644)
             .map_err(|e| ("unable to open output for processor", e))?;
-        let state = match self.open_at("state", read, 0) {
+        let state = match h.open_at("state", read, 0) {
             Ok(f) => f,
             Err(Errno::ENOENT) => {
-                self.open_at("state", trunc, 0o644)
+                h.open_at("state", trunc, 0o644)
                     .map_err(|e| ("unable to create empty state for processor", e))?;
-                self.open_at("state", read, 0)
+                h.open_at("state", read, 0)
                     .map_err(|e| ("unable to open state for processor", e))?
             }
             Err(e) => return Err(("unable to open state for processor", e)),
         };
-        let newstate = self
+        let newstate = h
             .open_at("newstate", trunc, 0o644)
             .map_err(|e| ("unable to open newstate for processor", e))?;
         let mv = |f| high(f).map_err(|e| ("unable to move filedescriptor for processor", e));
@@ -73,29 +112,42 @@ impl LogDir {
         })
     }
 
-    /// Starts the processor on `fnsave` (runit's `processorstart`).
-    pub(super) fn start_processor(&mut self) {
-        let Some(cmd) = self.cfg.processor.clone() else {
+    /// Starts the processor on `file`, a rotated `.u` (runit's
+    /// `processorstart`).
+    pub fn start_on(&mut self, h: &DirHandle, cmd: Option<&[u8]>, file: String) {
+        self.fnsave = file;
+        self.start(h, cmd);
+    }
+
+    fn start(&mut self, h: &DirHandle, cmd: Option<&[u8]>) {
+        let Some(cmd) = cmd else {
             return;
         };
-        if self.processor.is_some() {
-            warn(&["processor already running: ", &self.name]);
+        if self.run.is_some() {
+            warn(&[b"processor already running: ", &h.name]);
             return;
         }
         if self.verbose {
-            info(&["processing: ", &self.name, "/", &self.fnsave]);
+            info(&[b"processing: ", &h.name, b"/", self.fnsave.as_bytes()]);
         }
-        let fds = match self.open_processor_files() {
+        let fds = match self.open_files(h) {
             Ok(f) => f,
             Err((m, e)) => {
                 // runit's child reports this and exits 111.
-                msg::line_err(&["svlogd: fatal: ", m, ": ", &self.name], e);
-                self.processor = Some(Processor::FailedToStart);
+                fatal_err(&[m.as_bytes(), b": ", &h.name], e);
+                self.run = Some(Run::FailedToStart);
                 return;
             }
         };
-        let fatal = |m: &str| format!("svlogd: fatal: {m}: {}: ", self.name).into_bytes();
-        let argv = [OsStr::new("sh"), OsStr::new("-c"), OsStr::from_bytes(&cmd)];
+        let fatal = |m: &str| {
+            let mut v = msg::join(
+                &[b"svlogd: fatal: ", m.as_bytes(), b": ", &h.name, b": "],
+                None,
+            );
+            v.pop();
+            v
+        };
+        let argv = [OsStr::new("sh"), OsStr::new("-c"), OsStr::from_bytes(cmd)];
         let spawn = Spawn::new("/bin/sh", &argv).and_then(|s| {
             s.fd(fds.input.as_raw_fd(), 0)
                 .fd(fds.output.as_raw_fd(), 1)
@@ -104,67 +156,59 @@ impl LogDir {
                 .on_fd_error(fatal("unable to move filedescriptor for processor"))
                 .on_exec_error(fatal("unable to run processor"), 111)
                 .keep_blocked(Signal::SIGCHLD)
-                .chdir(
-                    &self.path,
-                    fatal("unable to change directory, want processor"),
-                )
+                .chdir(&h.path, fatal("unable to change directory, want processor"))
         });
         let spawn = match spawn {
             Ok(s) => s,
             Err(e) => {
-                msg::line_err(&["svlogd: fatal: unable to run processor: ", &self.name], e);
-                self.processor = Some(Processor::FailedToStart);
+                fatal_err(&[b"unable to run processor: ", &h.name], e);
+                self.run = Some(Run::FailedToStart);
                 return;
             }
         };
-        loop {
-            match spawn.start() {
-                Ok(pid) => {
-                    self.processor = Some(Processor::Running(pid));
-                    return;
-                }
-                Err(e) => pause("unable to fork for processor", &self.name, e),
-            }
-        }
+        self.run = Some(Run::Running(persist(
+            "unable to fork for processor",
+            &h.name,
+            || spawn.start(),
+        )));
     }
 
     /// The processor exited with raw wait status `wstatus` (runit's
     /// `processorstop` after its wait). Returns false when it was restarted.
-    pub fn processor_done(&mut self, wstatus: i32) -> bool {
-        self.processor = None;
-        if !self.is_open() {
+    pub fn done(&mut self, h: Option<&DirHandle>, cmd: Option<&[u8]>, wstatus: i32) -> bool {
+        self.run = None;
+        let Some(h) = h else {
             return true;
-        }
+        };
         if wstatus >> 8 != 0 {
-            warn(&["processor failed, restart: ", &self.name]);
-            let _ = self.unlink_at(&self.with_suffix('t'));
-            self.start_processor();
-            return self.cfg.processor.is_none();
+            warn(&[b"processor failed, restart: ", &h.name]);
+            let _ = h.unlink_at(&self.with_suffix('t'));
+            self.start(h, cmd);
+            return cmd.is_none();
         }
-        let name = self.name.clone();
         let t = self.with_suffix('t');
         let s = self.with_suffix('s');
-        persist_op("unable to rename processed", &name, || {
-            self.rename_at(&t, &s)
+        persist("unable to rename processed", &h.name, || {
+            h.rename_at(&t, &s)
         });
-        persist_op("unable to set mode of processed", &name, || {
+        persist("unable to set mode of processed", &h.name, || {
             fchmodat(
-                self.dir_fd(),
+                Some(h.fd()),
                 s.as_str(),
                 Mode::from_bits_truncate(0o744),
                 FchmodatFlags::FollowSymlink,
             )
         });
-        if self.unlink_at(&self.fnsave).is_err() {
-            warn(&["unable to unlink: ", &self.name, "/", &self.fnsave]);
+        if h.unlink_at(&self.fnsave).is_err() {
+            warn(&[b"unable to unlink: ", &h.name, b"/", self.fnsave.as_bytes()]);
         }
-        persist_op("unable to rename state", &name, || {
-            self.rename_at("newstate", "state")
+        persist("unable to rename state", &h.name, || {
+            h.rename_at("newstate", "state")
         });
         if self.verbose {
-            info(&["processed: ", &self.name, "/", &s]);
+            info(&[b"processed: ", &h.name, b"/", s.as_bytes()]);
         }
-        self.process_leftover();
+        self.leftover(Some(h), cmd);
         true
     }
 
@@ -172,61 +216,46 @@ impl LogDir {
     /// processor is configured (an addition to runit, which leaves them
     /// forever): files left unprocessed by a svlogd that was killed during
     /// a rotation or a processor run, or an unclean `current`.
-    pub(super) fn process_leftover(&mut self) {
-        if self.cfg.processor.is_none() || self.processor.is_some() || !self.is_open() {
+    pub fn leftover(&mut self, h: Option<&DirHandle>, cmd: Option<&[u8]>) {
+        let Some(h) = h else {
+            return;
+        };
+        if cmd.is_none() || self.run.is_some() {
             return;
         }
-        let Ok((names, _)) = self.list() else {
+        let Ok((names, _)) = h.list() else {
             return;
         };
         let oldest = names
             .into_iter()
-            .filter(|n| super::rotate::is_old_file(n) && n.ends_with(".u"))
+            .filter(|n| is_old_file(n) && n.ends_with(".u"))
             .min();
         if let Some(u) = oldest {
-            self.fnsave = u;
-            self.start_processor();
+            self.start_on(h, cmd, u);
         }
     }
 
     /// Waits until no processor runs for this directory, restarting failed
     /// ones (runit's `while (! processorstop(ld))`).
-    pub fn wait_processor(&mut self) {
-        while let Some(p) = self.processor {
-            let wstatus = match p {
-                Processor::FailedToStart => 111 << 8,
-                Processor::Running(pid) => loop {
+    pub fn wait(&mut self, h: Option<&DirHandle>, cmd: Option<&[u8]>, name: &[u8]) {
+        while let Some(run) = self.run {
+            let wstatus = match run {
+                Run::FailedToStart => 111 << 8,
+                Run::Running(pid) => loop {
                     match crate::proc::wait_for(pid) {
                         Ok(w) => break w,
-                        Err(e) => pause("error waiting for processor", &self.name, e),
+                        Err(e) => pause("error waiting for processor", name, e),
                     }
                 },
             };
             // Done, restarted on the same file, or started on a leftover:
             // wait on until none runs.
-            self.processor_done(wstatus);
+            self.done(h, cmd, wstatus);
         }
     }
 
-    /// A child exited: if it is this directory's processor, finish it.
-    pub fn child_exited(&mut self, pid: i32, wstatus: i32) -> bool {
-        match self.processor {
-            Some(Processor::Running(p)) if p.as_raw() == pid => {
-                self.processor_done(wstatus);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// A processor whose files could not be opened "exits" at once.
-    pub fn failed_to_start(&self) -> bool {
-        self.processor == Some(Processor::FailedToStart)
-    }
-}
-
-fn persist_op(m: &str, name: &str, mut op: impl FnMut() -> Result<(), Errno>) {
-    while let Err(e) = op() {
-        pause(m, name, e);
+    /// Whether `pid` is this processor's.
+    pub fn is(&self, pid: i32) -> bool {
+        matches!(self.run, Some(Run::Running(p)) if p.as_raw() == pid)
     }
 }

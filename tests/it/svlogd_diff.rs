@@ -5,6 +5,7 @@ use crate::common;
 use crate::svlogd_support;
 
 use common::{ours, theirs_or_skip};
+use std::os::unix::ffi::OsStrExt;
 use svlogd_support::run_file;
 
 /// A deterministic mix of line lengths and bytes, ending in a partial line.
@@ -325,5 +326,81 @@ fn directories_that_cannot_be_used() {
     if let [a, b, c, d] = &results[..] {
         assert_eq!(a, c);
         assert_eq!(b, d);
+    }
+}
+
+/// stderr and exit code of `bin -v ARGS` run in `dir` over one line.
+fn raw_run(bin: &std::path::Path, dir: &std::path::Path, args: &[&[u8]]) -> (Vec<u8>, i32) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut c = common::clean_command(bin);
+    c.args(args.iter().map(|a| std::ffi::OsStr::from_bytes(a)))
+        .current_dir(dir);
+    let o = common::run(c);
+    (o.stderr, o.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn names_and_config_bytes_are_printed_as_given() {
+    let t = common::TestDir::new("svlogd-bytes");
+    let expected = |fresh: bool| {
+        let first: &[u8] = if fresh { b"new" } else { b"append" };
+        [
+            b"svlogd: info: read: d\xff/config\n".to_vec(),
+            b"svlogd: warning: unable to scan port number: \xfe\n".to_vec(),
+            [b"svlogd: info: ", first, b": d\xff/current\n"].concat(),
+            b"svlogd: warning: unable to open log directory: x\xfe: file does not exist\n".to_vec(),
+            b"svlogd: info: close: d\xff\n".to_vec(),
+        ]
+        .concat()
+    };
+    let args: [&[u8]; 3] = [b"-v", b"d\xff", b"x\xfe"];
+    let d = t.join(std::ffi::OsStr::from_bytes(b"d\xff"));
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("config"), b"u1.2.3.4:\xfe\n").unwrap();
+    assert_eq!(
+        raw_run(&ours("svlogd"), &t.path, &args),
+        (expected(true), 0)
+    );
+    if let Some(theirs) = theirs_or_skip("svlogd", "names_and_config_bytes") {
+        assert_eq!(raw_run(&theirs, &t.path, &args), (expected(false), 0));
+    }
+    // An option byte, too.
+    let (err, code) = raw_run(&ours("svlogd"), &t.path, &[b"-\xff", b"d"]);
+    assert!(err.starts_with(b"svlogd: illegal option -- \xff\nusage: "));
+    assert_eq!(code, 111);
+}
+
+/// No size limit, one directory, input through a pipe in uneven pieces (the
+/// lines go from the pipe to `current` by splice(2)): the same file as
+/// runit's, overlong lines and the dropped partial last line included.
+#[test]
+fn no_size_limit_through_a_pipe() {
+    let input = mixed_input(4000, 7);
+    let run = |bin: &std::path::Path, test: &str| {
+        let mut r = svlogd_support::Run::start(bin, test, &["-v"], &["d"], |dir| {
+            std::fs::write(dir.join("d/config"), "s0\n").unwrap();
+        });
+        for (i, piece) in input.chunks(70_001).enumerate() {
+            r.write(piece);
+            if i % 3 == 0 {
+                // Complete lines are written before more come (runit may
+                // have written part of the next one too).
+                let upto = ((i + 1) * 70_001).min(input.len());
+                let lines = input[..upto].iter().rposition(|&b| b == b'\n');
+                let want = lines.map_or(0, |p| p + 1) as u64;
+                let d = r.path("d");
+                common::wait_for("complete lines written", || {
+                    svlogd_support::logged_bytes(&d) >= want
+                });
+            }
+        }
+        let code = r.finish();
+        (r.dump(code), std::fs::read(r.path("d/current")).unwrap())
+    };
+    let (ours_dump, current) = run(&ours("svlogd"), "s0-pipe");
+    let complete = input.iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    assert!(current == input[..complete], "{ours_dump}");
+    if let Some(theirs) = theirs_or_skip("svlogd", "no_size_limit_through_a_pipe") {
+        assert_eq!(ours_dump, run(&theirs, "s0-pipe-r").0);
     }
 }

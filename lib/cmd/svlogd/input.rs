@@ -10,7 +10,14 @@
 //! step appear twice. A line with no `\n` yet stays in the pipe while more
 //! may come: it is consumed into memory (as before, and as runit does) only
 //! when the pipe is full of it, when the writer has gone, or after it has
-//! waited about a second with nothing added.
+//! waited about a second with nothing added (only with time stamps, which
+//! date a line from its first byte: without, it stays in the pipe).
+//!
+//! When the lines go to one directory untouched (no size limit, no stamp,
+//! pattern, prefix, replacement or copy), they are not read at all: only the
+//! last 64 kB of the copy is, to find the last `\n`, and the complete lines
+//! are moved from stdin into `current` by `splice(2)`, which writes and
+//! consumes them in one step (a kill repeats nothing and loses nothing).
 //!
 //! Anything else on stdin (a file, a terminal, a socket), a kernel without
 //! `tee`, or a limit of fewer than 64 open files, and stdin is read the
@@ -32,6 +39,11 @@ pub const STEP: usize = 128 * 1024;
 const MIN_FILES: u64 = 64;
 /// How long a line with no `\n` may wait in the pipe for more bytes.
 const PARTIAL_WAIT: Duration = Duration::from_millis(1000);
+/// How often a line with no `\n` left in the pipe is looked at after
+/// `PARTIAL_WAIT` (see `take_partial`).
+const PATIENT_LOOK: Duration = Duration::from_millis(100);
+/// `peek_complete` reads only this much of the end of what the pipe holds.
+const TAIL: usize = 64 * 1024;
 
 /// What one look at the pipe found.
 pub enum Peek {
@@ -117,10 +129,73 @@ impl PipeInput {
         Ok(Peek::Data { n: got, complete })
     }
 
+    /// How many bytes the pipe holds up to its last `\n`, found by reading
+    /// only the last `TAIL` bytes of a copy (the rest of the copy is dropped
+    /// unread, `splice(2)` to /dev/null). None: nothing there, no `\n` in
+    /// that tail, or no /dev/null; `peek` then tells more. `buf` must hold
+    /// `TAIL` bytes.
+    pub fn peek_complete(&mut self, stdin: BorrowedFd, buf: &mut [u8]) -> Option<usize> {
+        let null = self.null.as_ref()?;
+        let n = match tee(
+            stdin,
+            &self.copy_w,
+            self.capacity,
+            SpliceFFlags::SPLICE_F_NONBLOCK,
+        ) {
+            Ok(n) if n > 0 => n,
+            _ => return None,
+        };
+        let mut skip = n.saturating_sub(TAIL);
+        let mut dropped = 0;
+        while dropped < skip {
+            match splice(
+                &self.copy_r,
+                None,
+                null,
+                None,
+                skip - dropped,
+                SpliceFFlags::empty(),
+            ) {
+                Ok(0) => break,
+                Ok(k) => dropped += k,
+                Err(Errno::EINTR) => {}
+                Err(_) => break,
+            }
+        }
+        // Whatever could not be dropped is read with the tail.
+        skip = dropped;
+        let want = n - skip;
+        let mut got = 0;
+        let want = if want > buf.len() { 0 } else { want };
+        while got < want {
+            match nix::unistd::read(self.copy_r.as_raw_fd(), &mut buf[got..want]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(Errno::EINTR) => {}
+                Err(_) => break,
+            }
+        }
+        if got < want || want == 0 {
+            // The copy could not be read whole: empty it before the next tee.
+            while matches!(nix::unistd::read(self.copy_r.as_raw_fd(), buf), Ok(k) if k > 0) {}
+            return None;
+        }
+        let last = crate::sys::memrchr(b'\n', &buf[..got])?;
+        Some(skip + last + 1)
+    }
+
     /// Whether `n` bytes with no `\n` should be taken into memory now
     /// rather than left in the pipe. When not, returns how long to wait
-    /// before looking again.
-    pub fn take_partial(&mut self, n: usize, writer_gone: bool) -> Result<(), Duration> {
+    /// before looking again. `patient` (no time stamps: nothing depends on
+    /// when the line's first byte was read): the line stays in the pipe
+    /// after `PARTIAL_WAIT` too, looked at every `PATIENT_LOOK`, so that a
+    /// kill cannot lose it.
+    pub fn take_partial(
+        &mut self,
+        n: usize,
+        writer_gone: bool,
+        patient: bool,
+    ) -> Result<(), Duration> {
         if n >= self.capacity || writer_gone {
             self.waiting = None;
             return Ok(());
@@ -136,6 +211,9 @@ impl PipeInput {
             }
         };
         let waited = now - since;
+        if waited >= PARTIAL_WAIT && patient {
+            return Err(PATIENT_LOOK);
+        }
         if waited >= PARTIAL_WAIT {
             self.waiting = None;
             return Ok(());

@@ -3,8 +3,9 @@
 //! what happens to each line in each directory, and the single-threaded poll
 //! loop over stdin and a signalfd. The mechanisms live in `crate::logdir`.
 
+mod copy;
 mod input;
-mod options;
+pub mod options;
 mod route;
 
 use crate::logdir::dir::LogDir;
@@ -14,10 +15,10 @@ use crate::logdir::stamp::Stamper;
 use crate::msg;
 use crate::sig::Signals;
 use crate::tai::Tai64n;
+use copy::Copies;
 use input::{Peek, PipeInput};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use options::parse_options;
 use route::Router;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -25,6 +26,8 @@ use std::time::{Duration, Instant};
 
 /// runit never sleeps longer than this in its poll.
 const LONGEST_WAIT: Duration = Duration::from_secs(2744);
+/// How often copies waiting for a slow reader are tried again.
+const COPY_RETRY: Duration = Duration::from_millis(50);
 /// Input is read in blocks of this size (runit reads `buflen` bytes, which
 /// changes nothing but how often it looks at signals).
 const READ_BLOCK: usize = 256 * 1024;
@@ -41,6 +44,7 @@ struct Svlogd {
     exit_asap: bool,
     rotate_asap: bool,
     reopen_asap: bool,
+    copies: Copies,
 }
 
 impl Svlogd {
@@ -52,6 +56,14 @@ impl Svlogd {
             ok |= d.open(now);
         }
         self.has_patterns = self.dirs.iter().any(|d| !d.cfg.patterns.is_empty());
+        if self
+            .dirs
+            .iter()
+            .any(|d| d.cfg.copy_stdout || d.cfg.copy_stderr)
+        {
+            // A copy's reader that has gone must not kill the log.
+            crate::sys::ignore_sigpipe();
+        }
         if !ok {
             msg::line(&["svlogd: fatal: no functional log directories."]);
             std::process::exit(111);
@@ -122,7 +134,7 @@ impl Svlogd {
             _ => return,
         };
         if self.verbose {
-            info(&[text]);
+            info(&[text.as_bytes()]);
         }
         match sig {
             Signal::SIGTERM => self.exit_asap = true,
@@ -149,6 +161,7 @@ impl Svlogd {
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
             stop_at_rotation: false,
+            copies: &mut self.copies,
         };
         self.splitter.feed(data, now, &mut router);
         self.rotate_due();
@@ -164,6 +177,7 @@ impl Svlogd {
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
             stop_at_rotation: true,
+            copies: &mut self.copies,
         };
         self.splitter.feed(data, now, &mut router)
     }
@@ -175,6 +189,7 @@ impl Svlogd {
             scratch: Vec::new(),
             shadow: self.has_patterns.then_some(&mut self.shadow),
             stop_at_rotation: false,
+            copies: &mut self.copies,
         };
         self.splitter.finish(&mut router);
     }
@@ -196,11 +211,23 @@ impl Svlogd {
         false
     }
 
+    /// Whether whole lines go from the pipe straight into the one log
+    /// directory's `current`: no stamp, no replacement, no line in
+    /// progress, and a directory that takes its input as is.
+    fn splices(&self) -> bool {
+        !self.stamper.enabled()
+            && !self.has_patterns
+            && !self.splitter.replaces()
+            && self.splitter.at_line_start()
+            && matches!(&self.dirs[..], [d] if d.takes_input_as_is())
+    }
+
     fn shut_down(&mut self) {
         for d in &mut self.dirs {
             d.wait_processor();
             d.close();
         }
+        self.copies.finish();
     }
 }
 
@@ -215,11 +242,16 @@ fn set_nonblocking(fd: BorrowedFd) {
 
 pub fn main(args: Vec<OsString>) -> i32 {
     crate::sys::restore_sigpipe();
-    let argv0 = args
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "svlogd".into());
-    let opts = parse_options(&args, &argv0);
+    let argv0 = if args.is_empty() {
+        b"svlogd".to_vec()
+    } else {
+        msg::arg0(&args)
+    };
+    let opts = match options::parse_options(&args) {
+        Ok(o) => o,
+        Err(r) => return options::refuse(r, &argv0),
+    };
+    let copies = Copies::new(opts.dirs.len());
     // runit keeps the start-up directory open; we never leave it, so opening
     // it only checks that it can be opened (and the descriptor stays free,
     // for the signalfd that runit does not have).
@@ -260,6 +292,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         exit_asap: false,
         rotate_asap: false,
         reopen_asap: false,
+        copies,
     };
     s.reopen();
     let mut pipe = PipeInput::new(stdin.as_fd());
@@ -299,9 +332,14 @@ fn run(
     let mut scratch = vec![0u8; input::STEP];
     let mut wait: Option<Duration> = None;
     loop {
-        let Some(deadline) = s.before_read() else {
+        s.copies.flush();
+        let Some(mut deadline) = s.before_read() else {
             return;
         };
+        if s.copies.pending() {
+            // Lines wait for a slow reader: look again soon.
+            deadline = deadline.min(Instant::now() + COPY_RETRY);
+        }
         // Like runit, the read size is chosen before the wait: only the reads
         // after a SIGTERM noticed earlier are one byte long.
         let len = if s.exit_asap { 1 } else { buf.len() };
@@ -364,7 +402,7 @@ fn run(
             }
             Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
             Err(e) => {
-                warn_err(&["unable to read standard input"], e);
+                warn_err(&[b"unable to read standard input"], e);
                 s.finish_input();
                 return;
             }
@@ -381,6 +419,14 @@ fn pipe_step(
     buf: &mut [u8],
     scratch: &mut [u8],
 ) -> Step {
+    if s.splices() {
+        if let Some(complete) = pipe.peek_complete(stdin, buf) {
+            pipe.progressed();
+            if s.dirs[0].splice_lines(stdin, complete) {
+                return Step::Go;
+            }
+        }
+    }
     let (n, complete) = match pipe.peek(stdin, buf) {
         Err(_) => return Step::Fallback,
         Ok(Peek::Eof) => {
@@ -395,7 +441,10 @@ fn pipe_step(
         pipe.progressed();
         complete
     } else {
-        match pipe.take_partial(n, input::writer_gone(stdin)) {
+        // Without stamps, a line shorter than -l waits in the pipe for its
+        // end; an overlong one's head is written at once, as runit does.
+        let patient = !s.stamper.enabled() && s.splitter.at_line_start() && n < s.line_max;
+        match pipe.take_partial(n, input::writer_gone(stdin), patient) {
             Ok(()) => n,
             Err(d) => return Step::Wait(d),
         }

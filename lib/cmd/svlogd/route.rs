@@ -1,6 +1,8 @@
 //! What happens to each line in each open log directory: patterns, the copy
-//! on stderr, UDP, the prefix and the timestamp, then the log file.
+//! on stderr, UDP, the prefix and the timestamp, then the log file and its
+//! copies (config lines `1` and `2`).
 
+use super::copy::{count_lines, Copies};
 use crate::logdir::dir::LogDir;
 use crate::logdir::lines::LineSink;
 use crate::logdir::pattern::select;
@@ -18,6 +20,12 @@ pub(super) struct Router<'a> {
     pub(super) shadow: Option<&'a mut Vec<u8>>,
     /// Stop feeding after a line that makes a directory due for rotation.
     pub(super) stop_at_rotation: bool,
+    pub(super) copies: &'a mut Copies,
+}
+
+/// Whether `d` copies its lines, and to which streams.
+fn copies_to(d: &LogDir) -> Option<(bool, bool)> {
+    (d.cfg.copy_stdout || d.cfg.copy_stderr).then_some((d.cfg.copy_stdout, d.cfg.copy_stderr))
 }
 
 impl Router<'_> {
@@ -32,10 +40,9 @@ impl Router<'_> {
         }
         scratch.push(b'\n');
     }
-}
 
-impl LineSink for Router<'_> {
-    fn head(&mut self, line: &[u8], stamp: Tai64n, overlong: bool) {
+    /// A line's head (its whole when `complete`: the `end` is done here).
+    fn route(&mut self, line: &[u8], stamp: Tai64n, overlong: bool, complete: bool) {
         let st: &[u8] = self.stamper.text(stamp);
         let after = match self.shadow.as_deref_mut() {
             Some(shadow) => {
@@ -47,7 +54,10 @@ impl LineSink for Router<'_> {
             }
             None => 0,
         };
-        for d in self.dirs.iter_mut().filter(|d| d.is_open()) {
+        for (i, d) in self.dirs.iter_mut().enumerate() {
+            if !d.is_open() {
+                continue;
+            }
             if !d.cfg.patterns.is_empty() {
                 d.selection = select(&d.cfg.patterns, line, after, d.selection);
             }
@@ -58,36 +68,68 @@ impl LineSink for Router<'_> {
             if !d.selection.file {
                 continue;
             }
+            if copies_to(d).is_some() {
+                self.copies.head(i, &[st, &d.cfg.prefix, line]);
+            }
             if let Some(addr) = d.cfg.udp {
                 Router::copy_text(&mut self.scratch, st, &d.cfg.prefix, line, overlong);
                 send_udp(d, addr, &self.scratch, st, line);
             }
             if !d.cfg.udp_only {
-                if !st.is_empty() {
-                    d.put(st);
+                let prefix = std::mem::take(&mut d.cfg.prefix);
+                if complete {
+                    d.put_line(&[st, &prefix, line, b"\n"]);
+                } else {
+                    if !st.is_empty() {
+                        d.put(st);
+                    }
+                    if !prefix.is_empty() {
+                        d.put(&prefix);
+                    }
+                    d.put(line);
                 }
-                if !d.cfg.prefix.is_empty() {
-                    let prefix = std::mem::take(&mut d.cfg.prefix);
-                    d.put(&prefix);
-                    d.cfg.prefix = prefix;
+                d.cfg.prefix = prefix;
+            }
+            if complete {
+                if let Some(to) = copies_to(d) {
+                    self.copies.end(i, to);
                 }
-                d.put(line);
             }
         }
     }
+}
+
+impl LineSink for Router<'_> {
+    fn head(&mut self, line: &[u8], stamp: Tai64n, overlong: bool) {
+        self.route(line, stamp, overlong, false);
+    }
+
+    fn line(&mut self, line: &[u8], stamp: Tai64n) {
+        self.route(line, stamp, false, true);
+    }
 
     fn rest(&mut self, bytes: &[u8]) {
-        for d in self.dirs.iter_mut() {
-            if d.is_open() && d.selection.file && !d.cfg.udp_only {
-                d.put(bytes);
+        for (i, d) in self.dirs.iter_mut().enumerate() {
+            if d.is_open() && d.selection.file {
+                if !d.cfg.udp_only {
+                    d.put(bytes);
+                }
+                if copies_to(d).is_some() {
+                    self.copies.rest(i, bytes);
+                }
             }
         }
     }
 
     fn end(&mut self) {
-        for d in self.dirs.iter_mut() {
-            if d.is_open() && d.selection.file && !d.cfg.udp_only {
-                d.put(b"\n");
+        for (i, d) in self.dirs.iter_mut().enumerate() {
+            if d.is_open() && d.selection.file {
+                if !d.cfg.udp_only {
+                    d.put(b"\n");
+                }
+                if let Some(to) = copies_to(d) {
+                    self.copies.end(i, to);
+                }
             }
         }
     }
@@ -116,8 +158,13 @@ impl LineSink for Router<'_> {
             .map(|d| d.lines_until_rotation(block))
             .min()
             .unwrap_or(block.len());
+        let mut lines = None;
         for d in open.iter_mut() {
             d.put(&block[..cut]);
+            if let Some(to) = copies_to(d) {
+                let n = *lines.get_or_insert_with(|| count_lines(&block[..cut]));
+                self.copies.queue(&block[..cut], n, to);
+            }
         }
         cut
     }

@@ -1,0 +1,74 @@
+//! An open log directory: its descriptor and its name, and the operations on
+//! the names inside it (all `*at(2)`, relative to the descriptor). The
+//! current file, the old files and the processor all work through one.
+
+use crate::sys::openat_file;
+use nix::errno::Errno;
+use nix::fcntl::{renameat, OFlag};
+use nix::sys::stat::{fstatat, Mode};
+use nix::unistd::{unlinkat, UnlinkatFlags};
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+
+/// A log directory held open.
+pub struct DirHandle {
+    dir: File,
+    /// The name as given on the command line (messages print its bytes).
+    pub name: Vec<u8>,
+    /// The same name as a path (it need not be UTF-8).
+    pub path: PathBuf,
+}
+
+impl DirHandle {
+    pub fn new(dir: File, name: &[u8], path: &Path) -> DirHandle {
+        DirHandle {
+            dir,
+            name: name.to_vec(),
+            path: path.to_path_buf(),
+        }
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.dir.as_raw_fd()
+    }
+
+    pub fn open_at(&self, name: &str, flags: OFlag, mode: u32) -> Result<File, Errno> {
+        openat_file(
+            self.dir.as_fd(),
+            name,
+            flags,
+            Mode::from_bits_truncate(mode),
+        )
+    }
+
+    pub fn stat_at(&self, name: &str) -> Result<libc::stat, Errno> {
+        fstatat(Some(self.fd()), name, nix::fcntl::AtFlags::empty())
+    }
+
+    pub fn rename_at(&self, from: &str, to: &str) -> Result<(), Errno> {
+        renameat(Some(self.fd()), from, Some(self.fd()), to)
+    }
+
+    pub fn unlink_at(&self, name: &str) -> Result<(), Errno> {
+        unlinkat(Some(self.fd()), name, UnlinkatFlags::NoRemoveDir)
+    }
+
+    /// The directory's entry names, and a read error if the listing stopped.
+    pub fn list(&self) -> Result<(Vec<String>, Option<Errno>), Errno> {
+        let mut d = nix::dir::Dir::openat(
+            Some(self.fd()),
+            ".",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut names = Vec::new();
+        for entry in d.iter() {
+            match entry {
+                Ok(e) => names.push(String::from_utf8_lossy(e.file_name().to_bytes()).into_owned()),
+                Err(e) => return Ok((names, Some(e))),
+            }
+        }
+        Ok((names, None))
+    }
+}
