@@ -80,6 +80,7 @@ mod sv_wait;
 mod sv_wait_failing;
 mod svlogd_diff;
 mod svlogd_diskfull;
+mod svlogd_extras;
 mod svlogd_faults;
 mod svlogd_kill;
 mod svlogd_noloss;

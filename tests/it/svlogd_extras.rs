@@ -2,10 +2,10 @@
 //! line written to a directory, whole, to standard output or standard error
 //! without ever holding up the log; `-T` writes RFC 3339 stamps in local
 //! time. Without them, the same runs match Debian's svlogd.
-mod common;
-mod svlogd_support;
+use crate::common;
+use crate::svlogd_support;
 
-use common::{clean_command, ours, theirs, theirs_or_skip, wait_until, Proc, TestDir};
+use common::{clean_command, ours, theirs_or_skip, wait_until, Proc, TestDir};
 use std::fs;
 use std::io::Read;
 use std::os::fd::OwnedFd;
@@ -282,7 +282,7 @@ fn runit_refuses_dash_t_capital() {
         format!("svlogd: illegal option -- x\n{usage}")
     );
     // Debian's svlogd does not know -T: a run script using it is ours only.
-    if let Some(theirs) = theirs("svlogd") {
+    if let Some(theirs) = theirs_or_skip("svlogd", "rfc3339_usage") {
         let mut cmd = svlogd(&theirs, &dir, &["-T", "d"], &[]);
         cmd.stdout(Stdio::null());
         assert_eq!(finish(cmd), 111);
