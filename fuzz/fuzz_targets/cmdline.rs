@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use runit::cli::getopt::{parse, scan_ulong, Opt};
 use runit::cmd::chpst::options::{number, plan as chpst_plan, Refusal};
 use runit::cmd::runsvdir::args::parse as runsvdir_parse;
-use runit::cmd::sv::plan as sv_plan;
+use runit::cmd::sv::{command as sv_command, Mode as SvMode};
 use runit::cmd::svlogd::options::{parse_options as svlogd_parse, Refusal as SvlogdRefusal};
 use runit::logdir::lines::Splitter;
 use std::ffi::OsString;
@@ -45,8 +45,8 @@ fn sv(args: &[OsString]) {
     }
     let Some(word) = args.get(first) else { return };
     let word = word.as_bytes();
-    for lsb in [false, true] {
-        let p = sv_plan(word, verbose, lsb);
+    for mode in [SvMode::Sv, SvMode::Lsb] {
+        let p = sv_command(word, verbose, mode);
         // runit looks at the first letter only, except for the long words.
         if let Some(&c) = word.first() {
             if b"ucdopthaik12xXeEDT".contains(&c) && !(c == b't' && word == b"try-restart") {

@@ -13,7 +13,8 @@ mod wait;
 mod walk;
 
 use crate::cli::getopt::{self, Opt};
-use service::{Mode, Sent, Sv};
+pub use service::Mode;
+use service::{Sent, Sv};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
