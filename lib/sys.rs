@@ -538,7 +538,9 @@ pub fn start_writeback(file: &std::fs::File, offset: u64, len: u64) -> Result<()
 /// it (TZ, else /etc/localtime, else UTC; read once, at the first call):
 /// `(year, month, day, hour, minute, second, offset east of UTC in seconds)`.
 pub fn local_time(secs: i64) -> Option<(i64, u32, u32, u32, u32, u32, i64)> {
-    let t = libc::time_t::try_from(secs).ok()?;
+    // time_t is i64 on the targets we build (x86-64 glibc and musl); naming
+    // `libc::time_t` is deprecated on musl.
+    let t: i64 = secs;
     // SAFETY: an all-zero `tm` is a valid value of this plain C struct (its
     // `tm_zone` pointer is null), and localtime_r only writes into it.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
