@@ -15,7 +15,6 @@
 //! the next start, as a change of `./run` does. Bad contents give a warning
 //! and the file is ignored; the service is never kept from starting.
 
-use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use std::time::Duration;
 
@@ -111,7 +110,7 @@ pub fn read(base: &str, fd_limit: u64) -> (Ext, Vec<Vec<String>>) {
             Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
-                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+                let errno = crate::errstr::errno(&e);
                 warnings.push(vec![
                     format!("unable to read {path}: "),
                     crate::errstr::of(errno).to_string(),

@@ -56,7 +56,7 @@ fn watch(dir: &Path) -> Result<OwnedFd, Errno> {
         .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
         .open(dir)
         .map(OwnedFd::from)
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        .map_err(|e| crate::errstr::errno(&e))?;
     crate::sys::notify_dir(fd.as_fd(), EVENTS)?;
     Ok(fd)
 }

@@ -206,7 +206,7 @@ impl Stream {
             .write(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(&path);
-        self.sink = match own.map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0))) {
+        self.sink = match own.map_err(|e| crate::errstr::errno(&e)) {
             Ok(f) => Sink::Own(f),
             // A pipe with no reader left.
             Err(Errno::ENXIO) if kind == libc::S_IFIFO => return self.off(Errno::EPIPE),

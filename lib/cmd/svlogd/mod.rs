@@ -256,7 +256,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     // it only checks that it can be opened (and the descriptor stays free,
     // for the signalfd that runit does not have).
     if let Err(e) = std::fs::File::open(".") {
-        let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
+        let errno = crate::errstr::errno(&e);
         msg::line_err(
             &["svlogd: fatal: unable to open current working directory"],
             errno,
