@@ -6,7 +6,7 @@
 use super::handle::DirHandle;
 use super::report::persist;
 use nix::errno::Errno;
-use nix::fcntl::{splice, OFlag, SpliceFFlags};
+use nix::fcntl::{splice, SpliceFFlags};
 use nix::sys::stat::{fchmod, Mode};
 use std::fs::File;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -55,13 +55,7 @@ impl Current {
     /// Opens (creating) `current` for appending, mode 0644, retrying every
     /// 3 seconds with `what` as the message; `size` bytes are already in it.
     pub fn open(&mut self, h: &DirHandle, what: &str, size: u64) {
-        let cur = persist(what, &h.name, || {
-            h.open_at(
-                "current",
-                OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT | OFlag::O_NONBLOCK,
-                0o600,
-            )
-        });
+        let cur = persist(what, &h.name, || h.append_at("current", 0o600));
         self.size = size;
         self.kicked = size;
         self.spliced = None;

@@ -14,7 +14,6 @@ use super::processor::Processor;
 use super::report::{info, pause, persist, warn, warn_err};
 use crate::errstr::errno as errno_of;
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -91,17 +90,10 @@ impl LogDir {
     pub fn open(&mut self, now: Instant) -> bool {
         // Released when this open fails.
         let kept = self.kept_lock.take();
-        let dir = match std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags_nonblock()
-            .open(&self.path)
-        {
+        let dir = match crate::open::read(&self.path) {
             Ok(d) => d,
             Err(e) => {
-                warn_err(
-                    &[b"unable to open log directory: ", &self.name],
-                    errno_of(&e),
-                );
+                warn_err(&[b"unable to open log directory: ", &self.name], e);
                 return false;
             }
         };
@@ -145,7 +137,7 @@ impl LogDir {
         let Some(h) = self.handle.as_ref() else {
             return;
         };
-        let text = match h.open_at("config", OFlag::O_RDONLY | OFlag::O_NONBLOCK, 0) {
+        let text = match h.read_at("config") {
             Err(Errno::ENOENT) => {
                 self.cfg = Config::default();
                 self.deadline = None;
@@ -485,11 +477,7 @@ fn enoent_is_ok(e: &Errno) -> Result<(), Errno> {
 }
 
 fn take_lock(h: &DirHandle, kept: Option<File>) -> Result<File, Errno> {
-    let lock = h.open_at(
-        "lock",
-        OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT | OFlag::O_NONBLOCK,
-        0o600,
-    )?;
+    let lock = h.append_at("lock", 0o600)?;
     if let Some(kept) = kept {
         // Still the same lock file: keep holding it (see `close`).
         if same_file(&kept, &lock) {
@@ -507,17 +495,6 @@ fn same_file(a: &File, b: &File) -> bool {
             x.dev() == y.dev() && x.ino() == y.ino()
         }
         _ => false,
-    }
-}
-
-trait NonBlock {
-    fn custom_flags_nonblock(&mut self) -> &mut Self;
-}
-
-impl NonBlock for std::fs::OpenOptions {
-    fn custom_flags_nonblock(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.custom_flags(libc::O_NONBLOCK)
     }
 }
 

@@ -33,12 +33,36 @@ impl DirHandle {
         self.dir.as_raw_fd()
     }
 
-    pub fn open_at(&self, name: &str, flags: OFlag, mode: u32) -> Result<File, Errno> {
+    fn open_at(&self, name: &str, flags: OFlag, mode: u32) -> Result<File, Errno> {
         openat_file(
             self.dir.as_fd(),
             name,
-            flags,
+            flags | OFlag::O_NONBLOCK,
             Mode::from_bits_truncate(mode),
+        )
+    }
+
+    /// runit's open modes (lib/open.rs), relative to this directory: always
+    /// non-blocking and close-on-exec. `O_RDONLY`.
+    pub fn read_at(&self, name: &str) -> Result<File, Errno> {
+        self.open_at(name, OFlag::O_RDONLY, 0)
+    }
+
+    /// `O_WRONLY|O_APPEND|O_CREAT`, created with `mode` (before umask).
+    pub fn append_at(&self, name: &str, mode: u32) -> Result<File, Errno> {
+        self.open_at(
+            name,
+            OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT,
+            mode,
+        )
+    }
+
+    /// `O_WRONLY|O_CREAT|O_TRUNC`, created with `mode` (before umask).
+    pub fn trunc_at(&self, name: &str, mode: u32) -> Result<File, Errno> {
+        self.open_at(
+            name,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC,
+            mode,
         )
     }
 

@@ -13,7 +13,6 @@ use super::report::{fatal_err, info, pause, persist, warn};
 use crate::msg;
 use crate::spawn::Spawn;
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use nix::sys::stat::{fchmodat, FchmodatFlags, Mode};
 use nix::unistd::Pid;
@@ -79,29 +78,27 @@ impl Processor {
     }
 
     fn open_files(&self, h: &DirHandle) -> Result<Fds, (&'static str, Errno)> {
-        let read = OFlag::O_RDONLY | OFlag::O_NONBLOCK;
-        let trunc = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_TRUNC | OFlag::O_CREAT;
         let input = h
-            .open_at(&self.fnsave, read, 0)
+            .read_at(&self.fnsave)
             .map_err(|e| ("unable to open input for processor", e))?;
         // A fresh `.t`: a processor left running by a killed svlogd may
         // still write to the old one.
         let _ = h.unlink_at(&self.with_suffix('t'));
         let output = h
-            .open_at(&self.with_suffix('t'), trunc, 0o644)
+            .trunc_at(&self.with_suffix('t'), 0o644)
             .map_err(|e| ("unable to open output for processor", e))?;
-        let state = match h.open_at("state", read, 0) {
+        let state = match h.read_at("state") {
             Ok(f) => f,
             Err(Errno::ENOENT) => {
-                h.open_at("state", trunc, 0o644)
+                h.trunc_at("state", 0o644)
                     .map_err(|e| ("unable to create empty state for processor", e))?;
-                h.open_at("state", read, 0)
+                h.read_at("state")
                     .map_err(|e| ("unable to open state for processor", e))?
             }
             Err(e) => return Err(("unable to open state for processor", e)),
         };
         let newstate = h
-            .open_at("newstate", trunc, 0o644)
+            .trunc_at("newstate", 0o644)
             .map_err(|e| ("unable to open newstate for processor", e))?;
         let mv = |f| high(f).map_err(|e| ("unable to move filedescriptor for processor", e));
         Ok(Fds {
