@@ -59,7 +59,11 @@ done
 [ "$(id -u)" = 0 ] || { echo "bench-my_init.sh: needs root (namespaces)" >&2; exit 100; }
 [ -n "$BUILT" ] || BUILT=$(bash scripts/build-release.sh)
 BUILT=$(cd "$BUILT" && pwd)
-REFERENCE=$PWD/../shared/reference/phusion/my_init
+REFERENCE=
+for d in "${RUNIT_RS_PHUSION_DIR:-}" ../shared/reference/phusion /work/shared/reference/phusion; do
+  if [ -n "$d" ] && [ -f "$d/my_init" ]; then REFERENCE=$(cd "$d" && pwd)/my_init; break; fi
+done
+[ -n "$REFERENCE" ] || REFERENCE=$PWD/../shared/reference/phusion/my_init
 [ -f "$REFERENCE" ] || { echo "bench-my_init.sh: $REFERENCE is missing" >&2; exit 111; }
 [ -x /usr/bin/python3 ] || { echo "bench-my_init.sh: /usr/bin/python3 is missing" >&2; exit 111; }
 

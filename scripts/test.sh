@@ -38,11 +38,26 @@ else
   echo "test.sh: the release build failed; tests/rootfs.rs will fail in CI" >&2
   export RUNIT_RS_RELEASE_DIR=/nonexistent  # never an older build
 fi
-# A differential test whose reference (Debian's runit, phusion's my_init and
-# setuser, installed above) or prerequisite (root, unshare, groff, busybox,
-# dpkg) is missing fails instead of skipping (tests/it/reference.rs).
+# A differential test whose reference (Debian's runit, python3, installed
+# above) or prerequisite (root, unshare, groff, busybox, dpkg) is missing fails
+# instead of skipping (tests/it/reference.rs).
 # RUNIT_RS_REQUIRE_REFERENCE=0 allows the skips.
 export RUNIT_RS_REQUIRE_REFERENCE="${RUNIT_RS_REQUIRE_REFERENCE:-1}"
+# phusion's my_init and setuser (the references for ours) are no package: they
+# are the workplace's unmodified copy, beside the repository or at
+# RUNIT_RS_PHUSION_DIR. Without them the my_init tests check ours alone.
+phusion=
+for d in "${RUNIT_RS_PHUSION_DIR:-}" ../shared/reference/phusion /work/shared/reference/phusion; do
+  if [ -n "$d" ] && [ -f "$d/my_init" ]; then phusion=$(cd "$d" && pwd); break; fi
+done
+if [ -n "$phusion" ]; then
+  echo "test.sh: phusion's my_init and setuser: $phusion"
+  export RUNIT_RS_PHUSION_DIR="$phusion"
+else
+  echo "test.sh: WARNING: phusion's my_init and setuser are not here" \
+    "(../shared/reference/phusion, RUNIT_RS_PHUSION_DIR): the my_init and" \
+    "setuser tests check ours without comparing" >&2
+fi
 # The unit tests, then the one integration test binary (tests/it/), four
 # tests at a time; tests/it/README.md says which ones run alone.
 cargo test --no-fail-fast -- --test-threads="${TEST_THREADS:-4}"

@@ -4,7 +4,8 @@
 //! A differential test always checks ours against the expected result, and
 //! compares with the reference when it is installed: Debian's runit 2.1.2
 //! (`/usr/bin/runsv`, ...) or phusion's `my_init`/`setuser` (Python scripts
-//! in `../shared/reference/phusion`, run by python3).
+//! in the workplace's `shared/reference/phusion`, run by python3; see
+//! [`phusion`]).
 //!
 //! A missing reference is a visible `NOT COMPARED` note, and the test goes on
 //! with ours alone, unless [`REQUIRE`] is `1` (`scripts/test.sh` exports it,
@@ -115,20 +116,51 @@ pub fn python3() -> Option<PathBuf> {
     })
 }
 
+/// `RUNIT_RS_PHUSION_DIR`: where phusion's unmodified `my_init` and
+/// `setuser` are, when not in the places [`phusion_dir`] looks.
+pub const PHUSION_DIR: &str = "RUNIT_RS_PHUSION_DIR";
+
+/// The directory holding phusion's scripts: `$RUNIT_RS_PHUSION_DIR`, else the
+/// workplace's shared copy beside the repository (`../shared/reference/phusion`)
+/// or at its usual place (`/work/shared/reference/phusion`).
+pub fn phusion_dir() -> Option<PathBuf> {
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/phusion");
+    std::env::var_os(PHUSION_DIR)
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([beside, PathBuf::from("/work/shared/reference/phusion")])
+        .find(|d| d.join("my_init").is_file())
+}
+
 /// `python3 -u <script>` for phusion's `name` (my_init, setuser), or None
-/// after [`missing`].
+/// after a note.
+///
+/// A missing python3 is [`missing`] (a failure under [`REQUIRE`]: every
+/// Debian installs it). phusion's scripts themselves are not a package that
+/// any registry this project reaches serves, and the project does not copy
+/// them: a clone far from the workplace's shared directory has none, and
+/// then the tests check ours alone after a visible note, even under
+/// [`REQUIRE`] (`scripts/test.sh` says so at its start).
 #[track_caller]
 pub fn phusion(name: &str, test: &str) -> Option<Vec<PathBuf>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/phusion")
-        .join(name);
-    match (python3(), script.exists() && !pretend_missing()) {
-        (Some(py), true) => Some(vec![py, PathBuf::from("-u"), script]),
-        _ => {
-            missing(
-                test,
-                &format!("phusion's {name} or python3 ({})", script.display()),
-                "python3 and phusion's scripts in ../shared/reference/phusion",
+    if pretend_missing() {
+        missing(
+            test,
+            &format!("phusion's {name}"),
+            "nothing (RUNIT_RS_NO_REFERENCE=1)",
+        );
+        return None;
+    }
+    let Some(py) = python3() else {
+        missing(test, "python3 (for phusion's scripts)", "python3");
+        return None;
+    };
+    match phusion_dir() {
+        Some(dir) => Some(vec![py, PathBuf::from("-u"), dir.join(name)]),
+        None => {
+            eprintln!(
+                "NOT COMPARED {test}: phusion's {name} is not here \
+                 (../shared/reference/phusion, {PHUSION_DIR}); checking ours only"
             );
             None
         }
