@@ -1,0 +1,98 @@
+//! runsv's complaints about a broken service directory that it survives,
+//! found by the differential sweep against Debian's runit 2.1.2 (the audit
+//! branch): the first line runsv writes is asserted for ours and compared
+//! with Debian's runsv when it is installed.
+
+use crate::common;
+
+use common::{clean_command, script, wait_until, Proc, TestDir};
+use std::fs;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+/// Runs `runsv s` in a fresh directory prepared by `setup` and returns the
+/// first line it writes to stderr (it keeps running; it is killed after).
+fn first_line(runsv: &Path, name: &str, setup: &dyn Fn(&Path)) -> String {
+    let d = TestDir::new(name);
+    setup(&d.path);
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let mut text = String::new();
+    wait_until(Duration::from_secs(10), || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.contains('\n')
+    });
+    text.lines().next().unwrap_or("").to_string()
+}
+
+fn same_line(test: &str, setup: &dyn Fn(&Path), expected: &str) {
+    let ours = first_line(&common::ours("runsv"), test, setup);
+    assert_eq!(ours, expected);
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            first_line(&theirs, test, setup),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}
+
+#[test]
+fn audit_runsv_run_without_interpreter() {
+    same_line(
+        "audit_runsv_run_without_interpreter",
+        &|d| script(d.join("s/run"), "echo no shebang\n"),
+        "runsv s: fatal: unable to start ./run: exec format error",
+    );
+}
+
+#[test]
+fn audit_runsv_run_is_a_directory() {
+    same_line(
+        "audit_runsv_run_is_a_directory",
+        &|d| fs::create_dir_all(d.join("s/run")).unwrap(),
+        "runsv s: fatal: unable to start ./run: access denied",
+    );
+}
+
+#[test]
+fn audit_runsv_status_is_a_directory() {
+    same_line(
+        "audit_runsv_status_is_a_directory",
+        &|d| {
+            script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+            fs::create_dir_all(d.join("s/supervise/status")).unwrap();
+        },
+        "runsv s: warning: unable to rename status.new to supervise/status: is a directory",
+    );
+}
+
+#[test]
+fn audit_runsv_log_is_a_file() {
+    same_line(
+        "audit_runsv_log_is_a_file",
+        &|d| {
+            script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+            fs::write(d.join("s/log"), "").unwrap();
+        },
+        "runsv s: warning: ./log: not a directory.",
+    );
+}
+
+#[test]
+fn audit_runsv_finish_not_executable() {
+    same_line(
+        "audit_runsv_finish_not_executable",
+        &|d| {
+            script(d.join("s/run"), "#!/bin/sh\nexit 0\n");
+            fs::write(d.join("s/finish"), "#!/bin/sh\n").unwrap();
+        },
+        "runsv s: fatal: unable to start ./finish: access denied",
+    );
+}
