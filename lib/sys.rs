@@ -47,7 +47,9 @@ pub struct ChildPlan<'a> {
     pub argv: &'a [*const c_char],
     /// Null-terminated envp pointer array; None means inherit `environ`.
     pub envp: Option<&'a [*const c_char]>,
-    /// (source, target) descriptor moves; a negative source closes the target.
+    /// (source, target) descriptor moves; a source of -1 closes the target,
+    /// any other source that is not open fails the move (runsv's closed log
+    /// pipe, doc/runit/quirks.md #5).
     pub fds: &'a [(RawFd, RawFd)],
     /// Message prefix for a failed descriptor move (errno text is appended).
     pub fd_error: &'a [u8],
@@ -100,7 +102,7 @@ pub fn fork_exec(plan: &ChildPlan) -> Result<Pid, Errno> {
 /// Only to be called in a freshly forked child of a single-threaded process.
 unsafe fn child_side(plan: &ChildPlan) -> ! {
     for &(src, dst) in plan.fds {
-        let ok = if src < 0 {
+        let ok = if src == -1 {
             libc::close(dst);
             true
         } else if src == dst {

@@ -96,3 +96,64 @@ fn audit_runsv_finish_not_executable() {
         "runsv s: fatal: unable to start ./finish: access denied",
     );
 }
+
+/// `u` after `x` cancels the exit, but the log pipe is already closed: the
+/// new `./run` cannot get its standard output (doc/runit/quirks.md #5).
+fn up_after_exit(runsv: &Path, name: &str) -> (String, String) {
+    let d = TestDir::new(name);
+    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(d.join("s/down"), "").unwrap();
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
+    let send = |b: &[u8]| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("s/supervise/control"))
+            .unwrap();
+        f.write_all(b).unwrap();
+    };
+    common::wait_for("log running", || stat("s/log/supervise/stat") == "run\n");
+    send(b"x");
+    common::wait_for("log told to exit", || {
+        stat("s/log/supervise/stat") == "run, want exit\n"
+    });
+    send(b"u");
+    let mut text = String::new();
+    common::wait_for("the failed start", || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.contains('\n')
+    });
+    (
+        text.lines().next().unwrap_or("").to_string(),
+        stat("s/log/supervise/stat"),
+    )
+}
+
+#[test]
+fn audit_runsv_up_after_exit_has_no_log_pipe() {
+    let test = "audit_runsv_up_after_exit_has_no_log_pipe";
+    let ours = up_after_exit(&common::ours("runsv"), test);
+    assert_eq!(
+        ours,
+        (
+            "runsv s: fatal: unable to setup filedescriptor for ./run: file descriptor not open"
+                .to_string(),
+            "run, want exit\n".to_string()
+        )
+    );
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            up_after_exit(&theirs, test),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}
