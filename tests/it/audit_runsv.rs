@@ -98,12 +98,16 @@ fn audit_runsv_finish_not_executable() {
 }
 
 /// `u` after `x` cancels the exit, but the log pipe is already closed: the
-/// new `./run` cannot get its standard output (doc/runit/quirks.md #5).
-fn up_after_exit(runsv: &Path, name: &str) -> (String, String) {
+/// new `./run` cannot get its standard output, nor the `./finish` after it
+/// (doc/runit/quirks.md #5). Returns the first `lines` lines of stderr.
+fn up_after_exit(runsv: &Path, name: &str, finish: bool, lines: usize) -> (Vec<String>, String) {
     let d = TestDir::new(name);
     script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
     script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
     fs::write(d.join("s/down"), "").unwrap();
+    if finish {
+        script(d.join("s/finish"), "#!/bin/sh\nexit 0\n");
+    }
     let err = d.join("stderr");
     let mut c = clean_command(runsv);
     c.arg("s")
@@ -129,31 +133,43 @@ fn up_after_exit(runsv: &Path, name: &str) -> (String, String) {
     let mut text = String::new();
     common::wait_for("the failed start", || {
         text = fs::read_to_string(&err).unwrap_or_default();
-        text.contains('\n')
+        text.lines().count() >= lines
     });
     (
-        text.lines().next().unwrap_or("").to_string(),
+        text.lines().take(lines).map(str::to_string).collect(),
         stat("s/log/supervise/stat"),
     )
 }
 
-#[test]
-fn audit_runsv_up_after_exit_has_no_log_pipe() {
-    let test = "audit_runsv_up_after_exit_has_no_log_pipe";
-    let ours = up_after_exit(&common::ours("runsv"), test);
+const NO_PIPE: &str =
+    "runsv s: fatal: unable to setup filedescriptor for ./run: file descriptor not open";
+
+fn same_up_after_exit(test: &str, finish: bool, lines: usize) {
+    let ours = up_after_exit(&common::ours("runsv"), test, finish, lines);
     assert_eq!(
         ours,
         (
-            "runsv s: fatal: unable to setup filedescriptor for ./run: file descriptor not open"
-                .to_string(),
+            vec![NO_PIPE.to_string(); lines],
             "run, want exit\n".to_string()
         )
     );
     if let Some(theirs) = common::theirs_or_skip("runsv", test) {
         assert_eq!(
-            up_after_exit(&theirs, test),
+            up_after_exit(&theirs, test, finish, lines),
             ours,
             "runit's runsv (left) vs ours (right)"
         );
     }
+}
+
+#[test]
+fn audit_runsv_up_after_exit_has_no_log_pipe() {
+    same_up_after_exit("audit_runsv_up_after_exit_has_no_log_pipe", false, 1);
+}
+
+/// The `./finish` that follows the failed `./run` fails too, and runit's
+/// message still says `./run`.
+#[test]
+fn audit_runsv_finish_after_exit_says_run() {
+    same_up_after_exit("audit_runsv_finish_after_exit_says_run", true, 2);
 }

@@ -385,7 +385,8 @@ impl Shell {
             (Which::Main, Program::Finish(w)) => {
                 let (code, sig) = proc::finish_args(w);
                 let s = Spawn::new("./finish", &["./finish", &code, &sig])?;
-                self.with_log_stdout(s, "unable to setup filedescriptor for ./finish")
+                // runit names ./run here too (doc/runit/quirks.md #5).
+                self.with_log_stdout(s, "unable to setup filedescriptor for ./run")
                     .on_exec_error(fatal("unable to start ./finish"), EXIT_FATAL)
             }
             (Which::Main, Program::Run) => {
