@@ -173,3 +173,61 @@ fn audit_runsv_up_after_exit_has_no_log_pipe() {
 fn audit_runsv_finish_after_exit_says_run() {
     same_up_after_exit("audit_runsv_finish_after_exit_says_run", true, 2);
 }
+
+/// A `u` for the log after `x`: the exit step sets the log's want back to
+/// exit and closes the already closed pipe again, with a warning for each
+/// end (doc/runit/quirks.md #5).
+fn log_up_after_exit(runsv: &Path, name: &str) -> Vec<String> {
+    let d = TestDir::new(name);
+    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(d.join("s/down"), "").unwrap();
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
+    let send = |fifo: &str, b: &[u8]| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(d.join(fifo))
+            .unwrap();
+        f.write_all(b).unwrap();
+    };
+    common::wait_for("log running", || stat("s/log/supervise/stat") == "run\n");
+    send("s/supervise/control", b"x");
+    common::wait_for("log told to exit", || {
+        stat("s/log/supervise/stat") == "run, want exit\n"
+    });
+    send("s/log/supervise/control", b"u");
+    let mut text = String::new();
+    common::wait_for("the warnings", || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.lines().count() >= 2
+    });
+    text.lines().take(2).map(str::to_string).collect()
+}
+
+#[test]
+fn audit_runsv_log_up_after_exit_closes_again() {
+    let test = "audit_runsv_log_up_after_exit_closes_again";
+    let ours = log_up_after_exit(&common::ours("runsv"), test);
+    assert_eq!(
+        ours,
+        [
+            "runsv s: warning: unable to close logpipe[1]: file descriptor not open",
+            "runsv s: warning: unable to close logpipe[0]: file descriptor not open",
+        ]
+    );
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            log_up_after_exit(&theirs, test),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}

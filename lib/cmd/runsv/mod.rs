@@ -568,7 +568,14 @@ impl Effects for Shell {
         svdir::readable("finish")
     }
 
+    /// Closes the log pipe. A `u` for the log after `x` brings the exit
+    /// step back here with the pipe already closed: runit closes it again
+    /// and warns for each end (doc/runit/quirks.md #5).
     fn close_log_pipe(&mut self) {
-        self.logpipe = None;
+        if self.logpipe.take().is_none() {
+            for end in ["unable to close logpipe[1]", "unable to close logpipe[0]"] {
+                self.voice.warn_err(&[end], Errno::EBADF);
+            }
+        }
     }
 }
