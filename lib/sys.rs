@@ -53,6 +53,9 @@ pub struct ChildPlan<'a> {
     pub fds: &'a [(RawFd, RawFd)],
     /// Message prefix for a failed descriptor move (errno text is appended).
     pub fd_error: &'a [u8],
+    /// A failed descriptor move only prints `fd_error` and the child goes on
+    /// (runsv's control scripts, whose stdout setup is a warning in runit).
+    pub fd_error_warns: bool,
     /// Directory to change to before exec, and its failure message prefix.
     pub chdir: Option<(&'a CStr, &'a [u8])>,
     /// Start a new session (runsvdir -P).
@@ -111,7 +114,11 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
             libc::dup2(src, dst) != -1
         };
         if !ok {
-            die(plan.fd_error, Errno::last_raw(), plan.fail_code);
+            if plan.fd_error_warns {
+                say(plan.fd_error, Errno::last_raw());
+            } else {
+                die(plan.fd_error, Errno::last_raw(), plan.fail_code);
+            }
         }
     }
     for sig in RESET_SIGNALS {
@@ -165,8 +172,14 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
 }
 
 /// Writes `prefix`, the errno text and a newline in one write, then `_exit`s.
-/// Uses a stack buffer: no allocation in a forked child.
 unsafe fn die(prefix: &[u8], errno: i32, code: i32) -> ! {
+    say(prefix, errno);
+    libc::_exit(code)
+}
+
+/// Writes `prefix`, the errno text and a newline in one write to stderr.
+/// Uses a stack buffer: no allocation in a forked child.
+unsafe fn say(prefix: &[u8], errno: i32) {
     let mut buf = [0u8; 1024];
     let text = errstr::describe(errno).as_bytes();
     let mut n = 0;
@@ -176,7 +189,6 @@ unsafe fn die(prefix: &[u8], errno: i32, code: i32) -> ! {
         n += take;
     }
     libc::write(2, buf.as_ptr().cast(), n);
-    libc::_exit(code)
 }
 
 /// A null-terminated pointer array over `strings`, valid while they live.

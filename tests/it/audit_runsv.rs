@@ -231,3 +231,70 @@ fn audit_runsv_log_up_after_exit_closes_again() {
         );
     }
 }
+
+/// `u` after `x` with a `control/u`: the script cannot get the closed log
+/// pipe as stdout, which runit only warns about before running it anyway;
+/// then `./run` fails (doc/runit/quirks.md #5). Returns the first two lines
+/// of stderr and whether the script ran.
+fn control_after_exit(runsv: &Path, name: &str) -> (Vec<String>, bool) {
+    let d = TestDir::new(name);
+    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/control/u"), "#!/bin/sh\n: > ../ran\nexit 0\n");
+    fs::write(d.join("s/down"), "").unwrap();
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
+    let send = |b: &[u8]| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("s/supervise/control"))
+            .unwrap();
+        f.write_all(b).unwrap();
+    };
+    common::wait_for("log running", || stat("s/log/supervise/stat") == "run\n");
+    send(b"x");
+    common::wait_for("log told to exit", || {
+        stat("s/log/supervise/stat") == "run, want exit\n"
+    });
+    send(b"u");
+    let mut text = String::new();
+    common::wait_for("the failed start", || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.lines().count() >= 2
+    });
+    (
+        text.lines().take(2).map(str::to_string).collect(),
+        d.join("ran").exists(),
+    )
+}
+
+#[test]
+fn audit_runsv_control_script_without_log_pipe_warns() {
+    let test = "audit_runsv_control_script_without_log_pipe_warns";
+    let ours = control_after_exit(&common::ours("runsv"), test);
+    assert_eq!(
+        ours,
+        (
+            vec![
+                "runsv s: warning: unable to setup stdout for control/u: file descriptor not open"
+                    .to_string(),
+                NO_PIPE.to_string()
+            ],
+            true
+        )
+    );
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            control_after_exit(&theirs, test),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}

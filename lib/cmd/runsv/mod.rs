@@ -418,12 +418,20 @@ impl Effects for Shell {
         let Ok(spawn) = Spawn::new(&path, &[&path]) else {
             return false;
         };
-        let spawn = self
-            .with_log_stdout(spawn, &format!("unable to setup stdout for {path}"))
-            .on_exec_error(
-                self.voice.fatal_prefix_bytes(&["unable to run control/?"]),
-                EXIT_FATAL,
-            );
+        // runit only warns when the log pipe cannot be the script's stdout
+        // (closed on exit, doc/runit/quirks.md #5) and runs the script anyway.
+        let spawn = if self.has_log {
+            spawn.fd(self.logpipe_fd(1), 1).warn_on_fd_error(
+                self.voice
+                    .warning_prefix_bytes(&["unable to setup stdout for ", &path]),
+            )
+        } else {
+            spawn
+        };
+        let spawn = spawn.on_exec_error(
+            self.voice.fatal_prefix_bytes(&["unable to run control/?"]),
+            EXIT_FATAL,
+        );
         let pid = match spawn.start() {
             Ok(pid) => pid,
             Err(e) => {
