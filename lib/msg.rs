@@ -132,6 +132,17 @@ impl Voice {
     pub fn fatal_prefix_bytes(&self, parts: &[&str]) -> Vec<u8> {
         self.fatal_prefix(&as_bytes(parts))
     }
+
+    /// [`Voice::fatal_prefix_bytes`] for a warning line.
+    pub fn warning_prefix_bytes(&self, parts: &[&str]) -> Vec<u8> {
+        let mut v = join(&[&self.prefix, Kind::Warning.word()], None);
+        v.pop();
+        for p in as_bytes(parts) {
+            v.extend_from_slice(p);
+        }
+        v.extend_from_slice(b": ");
+        v
+    }
 }
 
 /// argv[0] as text, as runit prints it verbatim in usage lines ("" if absent).

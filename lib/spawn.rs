@@ -16,6 +16,7 @@ pub struct Spawn {
     env: Option<Vec<CString>>,
     fds: Vec<(RawFd, RawFd)>,
     fd_error: Vec<u8>,
+    fd_error_warns: bool,
     chdir: Option<(CString, Vec<u8>)>,
     new_session: bool,
     new_process_group: bool,
@@ -39,6 +40,7 @@ impl Spawn {
             env: None,
             fds: Vec::new(),
             fd_error: Vec::new(),
+            fd_error_warns: false,
             chdir: None,
             new_session: false,
             new_process_group: false,
@@ -82,6 +84,14 @@ impl Spawn {
     /// The message (errno text follows) when a descriptor move fails.
     pub fn on_fd_error(mut self, msg: Vec<u8>) -> Spawn {
         self.fd_error = msg;
+        self
+    }
+
+    /// As [`Spawn::on_fd_error`], but the child only prints the message and
+    /// goes on to exec.
+    pub fn warn_on_fd_error(mut self, msg: Vec<u8>) -> Spawn {
+        self.fd_error = msg;
+        self.fd_error_warns = true;
         self
     }
 
@@ -137,6 +147,7 @@ impl Spawn {
             envp: envp.as_deref(),
             fds: &self.fds,
             fd_error: &self.fd_error,
+            fd_error_warns: self.fd_error_warns,
             chdir,
             new_session: self.new_session,
             new_process_group: self.new_process_group,

@@ -47,10 +47,15 @@ pub struct ChildPlan<'a> {
     pub argv: &'a [*const c_char],
     /// Null-terminated envp pointer array; None means inherit `environ`.
     pub envp: Option<&'a [*const c_char]>,
-    /// (source, target) descriptor moves; a negative source closes the target.
+    /// (source, target) descriptor moves; a source of -1 closes the target,
+    /// any other source that is not open fails the move (runsv's closed log
+    /// pipe, doc/runit/quirks.md #5).
     pub fds: &'a [(RawFd, RawFd)],
     /// Message prefix for a failed descriptor move (errno text is appended).
     pub fd_error: &'a [u8],
+    /// A failed descriptor move only prints `fd_error` and the child goes on
+    /// (runsv's control scripts, whose stdout setup is a warning in runit).
+    pub fd_error_warns: bool,
     /// Directory to change to before exec, and its failure message prefix.
     pub chdir: Option<(&'a CStr, &'a [u8])>,
     /// Start a new session (runsvdir -P).
@@ -100,7 +105,7 @@ pub fn fork_exec(plan: &ChildPlan) -> Result<Pid, Errno> {
 /// Only to be called in a freshly forked child of a single-threaded process.
 unsafe fn child_side(plan: &ChildPlan) -> ! {
     for &(src, dst) in plan.fds {
-        let ok = if src < 0 {
+        let ok = if src == -1 {
             libc::close(dst);
             true
         } else if src == dst {
@@ -109,7 +114,11 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
             libc::dup2(src, dst) != -1
         };
         if !ok {
-            die(plan.fd_error, Errno::last_raw(), plan.fail_code);
+            if plan.fd_error_warns {
+                say(plan.fd_error, Errno::last_raw());
+            } else {
+                die(plan.fd_error, Errno::last_raw(), plan.fail_code);
+            }
         }
     }
     for sig in RESET_SIGNALS {
@@ -163,8 +172,14 @@ unsafe fn child_side(plan: &ChildPlan) -> ! {
 }
 
 /// Writes `prefix`, the errno text and a newline in one write, then `_exit`s.
-/// Uses a stack buffer: no allocation in a forked child.
 unsafe fn die(prefix: &[u8], errno: i32, code: i32) -> ! {
+    say(prefix, errno);
+    libc::_exit(code)
+}
+
+/// Writes `prefix`, the errno text and a newline in one write to stderr.
+/// Uses a stack buffer: no allocation in a forked child.
+unsafe fn say(prefix: &[u8], errno: i32) {
     let mut buf = [0u8; 1024];
     let text = errstr::describe(errno).as_bytes();
     let mut n = 0;
@@ -174,7 +189,6 @@ unsafe fn die(prefix: &[u8], errno: i32, code: i32) -> ! {
         n += take;
     }
     libc::write(2, buf.as_ptr().cast(), n);
-    libc::_exit(code)
 }
 
 /// A null-terminated pointer array over `strings`, valid while they live.

@@ -41,6 +41,8 @@ mod sv_common;
 mod svlogd_support;
 
 // The test files, one module each.
+mod audit_runsv;
+mod audit_sv;
 mod chpst_chdir;
 mod chpst_envdir;
 mod chpst_options;

@@ -385,7 +385,8 @@ impl Shell {
             (Which::Main, Program::Finish(w)) => {
                 let (code, sig) = proc::finish_args(w);
                 let s = Spawn::new("./finish", &["./finish", &code, &sig])?;
-                self.with_log_stdout(s, "unable to setup filedescriptor for ./finish")
+                // runit names ./run here too (doc/runit/quirks.md #5).
+                self.with_log_stdout(s, "unable to setup filedescriptor for ./run")
                     .on_exec_error(fatal("unable to start ./finish"), EXIT_FATAL)
             }
             (Which::Main, Program::Run) => {
@@ -417,12 +418,20 @@ impl Effects for Shell {
         let Ok(spawn) = Spawn::new(&path, &[&path]) else {
             return false;
         };
-        let spawn = self
-            .with_log_stdout(spawn, &format!("unable to setup stdout for {path}"))
-            .on_exec_error(
-                self.voice.fatal_prefix_bytes(&["unable to run control/?"]),
-                EXIT_FATAL,
-            );
+        // runit only warns when the log pipe cannot be the script's stdout
+        // (closed on exit, doc/runit/quirks.md #5) and runs the script anyway.
+        let spawn = if self.has_log {
+            spawn.fd(self.logpipe_fd(1), 1).warn_on_fd_error(
+                self.voice
+                    .warning_prefix_bytes(&["unable to setup stdout for ", &path]),
+            )
+        } else {
+            spawn
+        };
+        let spawn = spawn.on_exec_error(
+            self.voice.fatal_prefix_bytes(&["unable to run control/?"]),
+            EXIT_FATAL,
+        );
         let pid = match spawn.start() {
             Ok(pid) => pid,
             Err(e) => {
@@ -567,7 +576,14 @@ impl Effects for Shell {
         svdir::readable("finish")
     }
 
+    /// Closes the log pipe. A `u` for the log after `x` brings the exit
+    /// step back here with the pipe already closed: runit closes it again
+    /// and warns for each end (doc/runit/quirks.md #5).
     fn close_log_pipe(&mut self) {
-        self.logpipe = None;
+        if self.logpipe.take().is_none() {
+            for end in ["unable to close logpipe[1]", "unable to close logpipe[0]"] {
+                self.voice.warn_err(&[end], Errno::EBADF);
+            }
+        }
     }
 }

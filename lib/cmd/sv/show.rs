@@ -68,7 +68,10 @@ impl Sv {
         self.out.put(b": ");
         if state != Some(State::Down) {
             self.out.put(b"(pid ");
-            self.out.num(u64::from(st.pid));
+            // runit keeps the pid in an int and prints it as an unsigned
+            // long: from 2^31 up it comes out sign-extended
+            // (doc/runit/quirks.md #51).
+            self.out.num(i64::from(st.pid as i32) as u64);
             self.out.put(b") ");
         }
         self.out.num(self.now.saturating_sub(st.secs()));

@@ -1,0 +1,300 @@
+//! runsv's complaints about a broken service directory that it survives,
+//! found by the differential sweep against Debian's runit 2.1.2 (the audit
+//! branch): the first line runsv writes is asserted for ours and compared
+//! with Debian's runsv when it is installed.
+
+use crate::common;
+
+use common::{clean_command, script, wait_until, Proc, TestDir};
+use std::fs;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+/// Runs `runsv s` in a fresh directory prepared by `setup` and returns the
+/// first line it writes to stderr (it keeps running; it is killed after).
+fn first_line(runsv: &Path, name: &str, setup: &dyn Fn(&Path)) -> String {
+    let d = TestDir::new(name);
+    setup(&d.path);
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let mut text = String::new();
+    wait_until(Duration::from_secs(10), || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.contains('\n')
+    });
+    text.lines().next().unwrap_or("").to_string()
+}
+
+fn same_line(test: &str, setup: &dyn Fn(&Path), expected: &str) {
+    let ours = first_line(&common::ours("runsv"), test, setup);
+    assert_eq!(ours, expected);
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            first_line(&theirs, test, setup),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}
+
+#[test]
+fn audit_runsv_run_without_interpreter() {
+    same_line(
+        "audit_runsv_run_without_interpreter",
+        &|d| script(d.join("s/run"), "echo no shebang\n"),
+        "runsv s: fatal: unable to start ./run: exec format error",
+    );
+}
+
+#[test]
+fn audit_runsv_run_is_a_directory() {
+    same_line(
+        "audit_runsv_run_is_a_directory",
+        &|d| fs::create_dir_all(d.join("s/run")).unwrap(),
+        "runsv s: fatal: unable to start ./run: access denied",
+    );
+}
+
+#[test]
+fn audit_runsv_status_is_a_directory() {
+    same_line(
+        "audit_runsv_status_is_a_directory",
+        &|d| {
+            script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+            fs::create_dir_all(d.join("s/supervise/status")).unwrap();
+        },
+        "runsv s: warning: unable to rename status.new to supervise/status: is a directory",
+    );
+}
+
+#[test]
+fn audit_runsv_log_is_a_file() {
+    same_line(
+        "audit_runsv_log_is_a_file",
+        &|d| {
+            script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+            fs::write(d.join("s/log"), "").unwrap();
+        },
+        "runsv s: warning: ./log: not a directory.",
+    );
+}
+
+#[test]
+fn audit_runsv_finish_not_executable() {
+    same_line(
+        "audit_runsv_finish_not_executable",
+        &|d| {
+            script(d.join("s/run"), "#!/bin/sh\nexit 0\n");
+            fs::write(d.join("s/finish"), "#!/bin/sh\n").unwrap();
+        },
+        "runsv s: fatal: unable to start ./finish: access denied",
+    );
+}
+
+/// `u` after `x` cancels the exit, but the log pipe is already closed: the
+/// new `./run` cannot get its standard output, nor the `./finish` after it
+/// (doc/runit/quirks.md #5). Returns the first `lines` lines of stderr.
+fn up_after_exit(runsv: &Path, name: &str, finish: bool, lines: usize) -> (Vec<String>, String) {
+    let d = TestDir::new(name);
+    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(d.join("s/down"), "").unwrap();
+    if finish {
+        script(d.join("s/finish"), "#!/bin/sh\nexit 0\n");
+    }
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
+    let send = |b: &[u8]| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("s/supervise/control"))
+            .unwrap();
+        f.write_all(b).unwrap();
+    };
+    common::wait_for("log running", || stat("s/log/supervise/stat") == "run\n");
+    send(b"x");
+    common::wait_for("log told to exit", || {
+        stat("s/log/supervise/stat") == "run, want exit\n"
+    });
+    send(b"u");
+    let mut text = String::new();
+    common::wait_for("the failed start", || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.lines().count() >= lines
+    });
+    (
+        text.lines().take(lines).map(str::to_string).collect(),
+        stat("s/log/supervise/stat"),
+    )
+}
+
+const NO_PIPE: &str =
+    "runsv s: fatal: unable to setup filedescriptor for ./run: file descriptor not open";
+
+fn same_up_after_exit(test: &str, finish: bool, lines: usize) {
+    let ours = up_after_exit(&common::ours("runsv"), test, finish, lines);
+    assert_eq!(
+        ours,
+        (
+            vec![NO_PIPE.to_string(); lines],
+            "run, want exit\n".to_string()
+        )
+    );
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            up_after_exit(&theirs, test, finish, lines),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}
+
+#[test]
+fn audit_runsv_up_after_exit_has_no_log_pipe() {
+    same_up_after_exit("audit_runsv_up_after_exit_has_no_log_pipe", false, 1);
+}
+
+/// The `./finish` that follows the failed `./run` fails too, and runit's
+/// message still says `./run`.
+#[test]
+fn audit_runsv_finish_after_exit_says_run() {
+    same_up_after_exit("audit_runsv_finish_after_exit_says_run", true, 2);
+}
+
+/// A `u` for the log after `x`: the exit step sets the log's want back to
+/// exit and closes the already closed pipe again, with a warning for each
+/// end (doc/runit/quirks.md #5).
+fn log_up_after_exit(runsv: &Path, name: &str) -> Vec<String> {
+    let d = TestDir::new(name);
+    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(d.join("s/down"), "").unwrap();
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
+    let send = |fifo: &str, b: &[u8]| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(d.join(fifo))
+            .unwrap();
+        f.write_all(b).unwrap();
+    };
+    common::wait_for("log running", || stat("s/log/supervise/stat") == "run\n");
+    send("s/supervise/control", b"x");
+    common::wait_for("log told to exit", || {
+        stat("s/log/supervise/stat") == "run, want exit\n"
+    });
+    send("s/log/supervise/control", b"u");
+    let mut text = String::new();
+    common::wait_for("the warnings", || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.lines().count() >= 2
+    });
+    text.lines().take(2).map(str::to_string).collect()
+}
+
+#[test]
+fn audit_runsv_log_up_after_exit_closes_again() {
+    let test = "audit_runsv_log_up_after_exit_closes_again";
+    let ours = log_up_after_exit(&common::ours("runsv"), test);
+    assert_eq!(
+        ours,
+        [
+            "runsv s: warning: unable to close logpipe[1]: file descriptor not open",
+            "runsv s: warning: unable to close logpipe[0]: file descriptor not open",
+        ]
+    );
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            log_up_after_exit(&theirs, test),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}
+
+/// `u` after `x` with a `control/u`: the script cannot get the closed log
+/// pipe as stdout, which runit only warns about before running it anyway;
+/// then `./run` fails (doc/runit/quirks.md #5). Returns the first two lines
+/// of stderr and whether the script ran.
+fn control_after_exit(runsv: &Path, name: &str) -> (Vec<String>, bool) {
+    let d = TestDir::new(name);
+    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
+    script(d.join("s/control/u"), "#!/bin/sh\n: > ../ran\nexit 0\n");
+    fs::write(d.join("s/down"), "").unwrap();
+    let err = d.join("stderr");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(fs::File::create(&err).unwrap());
+    let _p = Proc::start(c);
+    let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
+    let send = |b: &[u8]| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("s/supervise/control"))
+            .unwrap();
+        f.write_all(b).unwrap();
+    };
+    common::wait_for("log running", || stat("s/log/supervise/stat") == "run\n");
+    send(b"x");
+    common::wait_for("log told to exit", || {
+        stat("s/log/supervise/stat") == "run, want exit\n"
+    });
+    send(b"u");
+    let mut text = String::new();
+    common::wait_for("the failed start", || {
+        text = fs::read_to_string(&err).unwrap_or_default();
+        text.lines().count() >= 2
+    });
+    (
+        text.lines().take(2).map(str::to_string).collect(),
+        d.join("ran").exists(),
+    )
+}
+
+#[test]
+fn audit_runsv_control_script_without_log_pipe_warns() {
+    let test = "audit_runsv_control_script_without_log_pipe_warns";
+    let ours = control_after_exit(&common::ours("runsv"), test);
+    assert_eq!(
+        ours,
+        (
+            vec![
+                "runsv s: warning: unable to setup stdout for control/u: file descriptor not open"
+                    .to_string(),
+                NO_PIPE.to_string()
+            ],
+            true
+        )
+    );
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        assert_eq!(
+            control_after_exit(&theirs, test),
+            ours,
+            "runit's runsv (left) vs ours (right)"
+        );
+    }
+}
