@@ -1,8 +1,11 @@
 //! Bad input gets runit's message and exit code, never a panic: broken
 //! supervise directories, status records of the wrong size, garbage numbers,
-//! an unprivileged user, closed output. Compared with Debian's sv.
+//! an unprivileged user, closed output. Compared with Debian's sv; the
+//! broken-supervise and numbers-and-names transcripts also with golden files
+//! recorded from it, `golden/sv_errors/<test>.txt` (re-record: `crate::golden`).
 
 use crate::common;
+use crate::golden::Golden;
 use crate::sv_common;
 
 use common::{run, text};
@@ -41,6 +44,17 @@ fn record(state: u8) -> Vec<u8> {
     b.extend_from_slice(&4242u32.to_le_bytes());
     b.extend_from_slice(&[0, b'u', 0, state]);
     b
+}
+
+/// Runs `steps` in both worlds (`sv_common::compare`) and checks ours, and
+/// Debian's when it ran, against the test's golden file.
+fn compare_golden(test: &str, theirs: Option<&World>, ours: &World, steps: &[Step]) {
+    let golden = Golden::new("sv_errors", test);
+    let (t, o) = compare(theirs, ours, steps);
+    if let Some(t) = t {
+        golden.reference(&t);
+    }
+    golden.check("our sv", &o);
 }
 
 /// Debian's world and ours, and whether Debian's is the reference (without
@@ -98,7 +112,8 @@ fn sv_errors_broken_supervise() {
         "loopdown2",
         "looplog",
     ];
-    compare(
+    compare_golden(
+        "sv_errors_broken_supervise",
         reference.then_some(&a),
         &b,
         &[
@@ -142,7 +157,8 @@ fn sv_errors_numbers_and_names() {
     let many: Vec<String> = (0..120).map(|i| format!("missing{i}")).collect();
     let mut status_many: Vec<&str> = vec!["status"];
     status_many.extend(many.iter().map(|s| s.as_str()));
-    compare(
+    compare_golden(
+        "sv_errors_numbers_and_names",
         reference.then_some(&a),
         &b,
         &[
