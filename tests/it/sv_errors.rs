@@ -1,11 +1,12 @@
 //! Bad input gets runit's message and exit code, never a panic: broken
 //! supervise directories, status records of the wrong size, garbage numbers,
 //! an unprivileged user, closed output. Compared with Debian's sv; the
-//! broken-supervise and numbers-and-names transcripts also with golden files
-//! recorded from it, `golden/sv_errors/<test>.txt` (re-record: `crate::golden`).
+//! broken-supervise, numbers-and-names and unprivileged-user transcripts
+//! also with golden files recorded from it, `golden/sv_errors/<test>.txt`
+//! (re-record: `crate::golden`).
 
 use crate::common;
-use crate::golden::Golden;
+use crate::golden::{sv_call, Golden};
 use crate::sv_common;
 
 use common::{run, text};
@@ -245,6 +246,8 @@ fn sv_errors_unprivileged_user() {
         (&["bogus", "a"], "closed"),
         (&["status"], "closed"),
     ];
+    // One transcript per world, for the golden file (Debian's first).
+    let mut transcripts = vec![String::new(); worlds.len()];
     for (args, sub) in cases {
         let mut results = Vec::new();
         for w in &worlds {
@@ -257,6 +260,9 @@ fn sv_errors_unprivileged_user() {
                 return;
             };
             results.push(sv_common::masked(run(c)));
+        }
+        for (t, r) in transcripts.iter_mut().zip(&results) {
+            t.push_str(&sv_call(&format!("sv {args:?} in {sub:?} as nobody"), r));
         }
         // The last is ours: it must agree with Debian's when there is one.
         assert_eq!(
@@ -277,9 +283,17 @@ fn sv_errors_unprivileged_user() {
         .unwrap();
         results.push(sv_common::masked(run(c)));
     }
+    for (t, r) in transcripts.iter_mut().zip(&results) {
+        t.push_str(&sv_call("lsb-a [\"status\"] in \"closed\" as nobody", r));
+    }
     let ours = results.last().unwrap();
     assert_eq!(&results[0], ours);
     assert_eq!(ours.2, 151);
+    let golden = Golden::new("sv_errors", "sv_errors_unprivileged_user");
+    if transcripts.len() == 2 {
+        golden.reference(&transcripts[0]);
+    }
+    golden.check("our sv", &transcripts[transcripts.len() - 1]);
 }
 
 #[test]
