@@ -74,11 +74,22 @@ impl Tree {
         });
     }
 
+    /// Waits for `stat` and a status record that agrees with it: state,
+    /// want and paused bytes. runsv replaces `status` after `stat`, and sv
+    /// sends no `u` while the record's want byte already reads `u` (sv.md §4):
+    /// the next step must not read the previous record.
     fn settle(&self, stat: &str) {
         wait_for(stat, || self.stat() == stat);
+        let run = stat.starts_with("run");
+        let want = if stat.contains("want down") || (!run && !stat.contains("want up")) {
+            b'd'
+        } else {
+            b'u'
+        };
         wait_for("status agrees", || {
-            let want_state = if stat.starts_with("run") { 1 } else { 0 };
-            state_pid(&self.s()).is_some_and(|(st, _)| st == want_state)
+            status(&self.s()).is_some_and(|st| {
+                st.state == u8::from(run) && st.want == want && st.paused == stat.contains("paused")
+            })
         });
     }
 }
