@@ -15,6 +15,16 @@ use sv_common::{compare, debian, runsvs, Step, World, SLEEPER, STUBBORN};
 /// A service that ignores every signal the one-letter commands send but TERM.
 const DEAF: &str = "#!/bin/sh\ntrap '' HUP ALRM INT QUIT USR1 USR2 CONT\nexec sleep 1000\n";
 
+/// Waits until runsv has reaped the service `force-stop` killed: sv prints
+/// its `kill:` line and exits without waiting for that, so a `status` right
+/// after it may still read the running record.
+fn killed(w: &World, name: &str) {
+    let dir = w.path(name);
+    common::wait_for("service killed", || {
+        common::state_pid(&dir).is_some_and(|(state, pid)| state == 0 && pid == 0)
+    });
+}
+
 /// Runs `scenario` under both runsvs (ours alone without Debian's runit: the
 /// other world is set up, but only ours runs the steps). Every transcript,
 /// whichever sv and runsv, must equal the golden one; Debian's sv under
@@ -215,6 +225,7 @@ fn timeouts(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>> {
         Step::Sv(&["-w", "5", "start", "t"], &[]),
         Step::Sv(&["stop", "t"], &[("SVWAIT", "0")]),
         Step::Sv(&["force-stop", "-w", "1", "t"], &[("SVWAIT", "1")]),
+        Step::Do(&|w: &World| killed(w, "t")),
         Step::Sv(&["status", "t"], &[]),
     ]
 }
@@ -314,6 +325,7 @@ fn lsb(runsv: &Path, a: &mut World, b: &mut World) -> Vec<Step<'static>> {
         Step::Lsb("b", &["check"]),
         Step::Lsb("t", &["-w", "1", "stop"]),
         Step::Lsb("t", &["-w", "1", "force-stop"]),
+        Step::Do(&|w: &World| killed(w, "t")),
         Step::Lsb("t", &["status"]),
     ]
 }
