@@ -13,10 +13,11 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// One service directory `s` supervised by one runsv.
+/// One service directory `s` supervised by one runsv (dropped in this
+/// order: runsv stopped first, then its directory removed).
 struct Svc {
-    dir: TestDir,
     runsv: Proc,
+    dir: TestDir,
 }
 
 impl Svc {
