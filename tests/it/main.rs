@@ -34,6 +34,7 @@
 // Helpers shared by the test files.
 mod chpst_support;
 mod common;
+mod golden;
 mod my_init_support;
 mod reference;
 mod runsvdir_util;

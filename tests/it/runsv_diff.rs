@@ -1,19 +1,23 @@
 //! Differential tests: the same scenario under Debian's runsv and ours, driven
 //! by Debian's sv, must leave the same supervise/ files (time and pids masked)
 //! and give the same `sv status` lines. Without Debian's runit, ours alone
-//! runs each scenario, driven by our sv.
+//! runs each scenario, driven by our sv. Either way ours must give the
+//! scenario's golden file, `golden/runsv_diff/<scenario>.txt`, recorded from
+//! Debian's runit (re-record: `crate::golden`).
 
 use crate::common;
+use crate::golden::Golden;
 
 use common::*;
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// One service directory `s` supervised by one runsv.
+/// One service directory `s` supervised by one runsv (dropped in this
+/// order: runsv stopped first, then its directory removed).
 struct Svc {
-    dir: TestDir,
     runsv: Proc,
+    dir: TestDir,
 }
 
 impl Svc {
@@ -142,14 +146,20 @@ fn run_script(s: &Path, body: &str) {
 const SLEEPER: &str = "#!/bin/sh\nexec sleep 1000\n";
 
 /// Runs `scenario` under our runsv and, when installed, Debian's, and
-/// requires the same result (`crate::reference::same`); returns ours.
-fn differential(name: &str, setup: impl Fn(&Path), scenario: impl Fn(&Svc) -> String) -> String {
-    crate::reference::same(
+/// requires the same result (`crate::reference::same`) and the golden one.
+fn differential(name: &str, setup: impl Fn(&Path), scenario: impl Fn(&Svc) -> String) {
+    let golden = Golden::new("runsv_diff", name);
+    let mine = crate::reference::same(
         &format!("scenario {name}"),
         crate::reference::runit_all(["runsv", "sv"], name),
         || scenario(&Svc::start(&ours("runsv"), &format!("{name}-ours"), &setup)),
-        |[theirs_runsv, _]| scenario(&Svc::start(&theirs_runsv, &format!("{name}-runit"), &setup)),
-    )
+        |[theirs_runsv, _]| {
+            let theirs = scenario(&Svc::start(&theirs_runsv, &format!("{name}-runit"), &setup));
+            golden.reference(&theirs);
+            theirs
+        },
+    );
+    golden.check("our runsv", &mine);
 }
 
 #[test]

@@ -1,7 +1,11 @@
 //! Debian's sv drives our runsv with every command it has, with the same
-//! output and exit codes as against Debian's runsv.
+//! output and exit codes as against Debian's runsv, and as in the golden
+//! transcript `golden/runsv_sv_commands/every_sv_command.txt`, recorded from
+//! Debian's sv and runsv (re-record: `crate::golden`). Without Debian's
+//! runit, our sv drives our runsv and must give that transcript.
 
 use crate::common;
+use crate::golden::Golden;
 
 use common::*;
 use std::fs;
@@ -70,11 +74,22 @@ impl Tree {
         });
     }
 
+    /// Waits for `stat` and a status record that agrees with it: state,
+    /// want and paused bytes. runsv replaces `status` after `stat`, and sv
+    /// sends no `u` while the record's want byte already reads `u` (sv.md §4):
+    /// the next step must not read the previous record.
     fn settle(&self, stat: &str) {
         wait_for(stat, || self.stat() == stat);
+        let run = stat.starts_with("run");
+        let want = if stat.contains("want down") || (!run && !stat.contains("want up")) {
+            b'd'
+        } else {
+            b'u'
+        };
         wait_for("status agrees", || {
-            let want_state = if stat.starts_with("run") { 1 } else { 0 };
-            state_pid(&self.s()).is_some_and(|(st, _)| st == want_state)
+            status(&self.s()).is_some_and(|st| {
+                st.state == u8::from(run) && st.want == want && st.paused == stat.contains("paused")
+            })
         });
     }
 }
@@ -134,6 +149,7 @@ fn scenario(t: &Tree) -> String {
 #[test]
 fn every_sv_command_against_both_runsvs() {
     let name = "every sv command";
+    let golden = Golden::new("runsv_sv_commands", name);
     let reference = crate::reference::runit_all(["runsv", "sv"], name);
     // The two sides are independent: run them at the same time.
     let (reference, ours_out) = std::thread::scope(|scope| {
@@ -143,8 +159,10 @@ fn every_sv_command_against_both_runsvs() {
         (theirs.map(|t| t.join().expect("runit side")), mine)
     });
     if let Some(reference) = reference {
+        golden.reference(&reference);
         assert_eq!(ours_out, reference);
     }
+    golden.check("our runsv", &ours_out);
     if std::env::var_os("SHOW_OUTPUT").is_some() {
         eprintln!("{ours_out}");
     }

@@ -160,12 +160,21 @@ pub enum Step<'a> {
 
 /// Runs `steps` in our world and, when Debian's runit is installed, in
 /// `theirs` (Debian's sv), the two sides of each step at the same time, and
-/// asserts identical results. Without a reference only ours runs the steps;
-/// each still has to succeed in running (`crate::reference`).
-pub fn compare(theirs: Option<&World>, ours: &World, steps: &[Step]) {
+/// asserts identical results. Without a reference only ours runs the steps.
+/// Returns each side's transcript (`crate::golden::sv_call` per step), for
+/// the caller to check against the expected result: (theirs, ours).
+pub fn compare(theirs: Option<&World>, ours: &World, steps: &[Step]) -> (Option<String>, String) {
+    let mut transcripts = (theirs.map(|_| String::new()), String::new());
     for (i, step) in steps.iter().enumerate() {
         let one = |w: &World| match step {
-            Step::Sv(args, env) => Some((format!("sv {args:?}"), w.sv(args, env))),
+            Step::Sv(args, env) => {
+                let shown = if env.is_empty() {
+                    String::new()
+                } else {
+                    format!(" env {env:?}")
+                };
+                Some((format!("sv {args:?}{shown}"), w.sv(args, env)))
+            }
             Step::Lsb(name, args) => Some((format!("lsb/{name} {args:?}"), w.lsb(name, args, &[]))),
             Step::Do(f) => {
                 f(w);
@@ -177,10 +186,17 @@ pub fn compare(theirs: Option<&World>, ours: &World, steps: &[Step]) {
             let o = one(ours);
             (t.and_then(|t| t.join().expect("theirs")), o)
         });
-        if let (Some((what, a)), Some((_, b))) = (a, b) {
+        if let (Some((what, a)), Some((_, b))) = (&a, &b) {
             assert_eq!(a, b, "step {i}: {what}: runit's sv (left) vs ours (right)");
         }
+        if let (Some(t), Some((what, a))) = (transcripts.0.as_mut(), &a) {
+            t.push_str(&crate::golden::sv_call(what, a));
+        }
+        if let Some((what, b)) = &b {
+            transcripts.1.push_str(&crate::golden::sv_call(what, b));
+        }
     }
+    transcripts
 }
 
 /// Debian's sv and runsv, or None (test skipped visibly).
