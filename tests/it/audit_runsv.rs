@@ -97,24 +97,28 @@ fn audit_runsv_finish_not_executable() {
     );
 }
 
-/// `u` after `x` cancels the exit, but the log pipe is already closed: the
-/// new `./run` cannot get its standard output, nor the `./finish` after it
-/// (doc/runit/quirks.md #5). Returns the first `lines` lines of stderr.
-fn up_after_exit(runsv: &Path, name: &str, finish: bool, lines: usize) -> (Vec<String>, String) {
+/// Starts `runsv s` (down, with a log) in a fresh directory prepared by
+/// `setup`, sends `x` and, once the log is told to exit, `u`; returns the
+/// first `lines` lines of stderr, and the directory and runsv, still running,
+/// for the caller to look at what the start left.
+fn up_after_exit(
+    runsv: &Path,
+    name: &str,
+    setup: &dyn Fn(&Path),
+    lines: usize,
+) -> (Vec<String>, TestDir, Proc) {
     let d = TestDir::new(name);
     script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
     script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
     fs::write(d.join("s/down"), "").unwrap();
-    if finish {
-        script(d.join("s/finish"), "#!/bin/sh\nexit 0\n");
-    }
+    setup(&d.join("s"));
     let err = d.join("stderr");
     let mut c = clean_command(runsv);
     c.arg("s")
         .current_dir(&d.path)
         .stdin(Stdio::null())
         .stderr(fs::File::create(&err).unwrap());
-    let _p = Proc::start(c);
+    let p = Proc::start(c);
     let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
     let send = |b: &[u8]| {
         use std::io::Write;
@@ -135,17 +139,29 @@ fn up_after_exit(runsv: &Path, name: &str, finish: bool, lines: usize) -> (Vec<S
         text = fs::read_to_string(&err).unwrap_or_default();
         text.lines().count() >= lines
     });
-    (
-        text.lines().take(lines).map(str::to_string).collect(),
-        stat("s/log/supervise/stat"),
-    )
+    (text.lines().take(lines).map(str::to_string).collect(), d, p)
+}
+
+/// `u` after `x` cancels the exit, but the log pipe is already closed: the
+/// new `./run` cannot get its standard output, nor the `./finish` after it
+/// (doc/runit/quirks.md #5). The first `lines` lines of stderr and the log's
+/// `stat`.
+fn run_after_exit(runsv: &Path, name: &str, finish: bool, lines: usize) -> (Vec<String>, String) {
+    let setup = |s: &Path| {
+        if finish {
+            script(s.join("finish"), "#!/bin/sh\nexit 0\n");
+        }
+    };
+    let (text, d, _runsv) = up_after_exit(runsv, name, &setup, lines);
+    let log_stat = fs::read_to_string(d.join("s/log/supervise/stat")).unwrap_or_default();
+    (text, log_stat)
 }
 
 const NO_PIPE: &str =
     "runsv s: fatal: unable to setup filedescriptor for ./run: file descriptor not open";
 
 fn same_up_after_exit(test: &str, finish: bool, lines: usize) {
-    let ours = up_after_exit(&common::ours("runsv"), test, finish, lines);
+    let ours = run_after_exit(&common::ours("runsv"), test, finish, lines);
     assert_eq!(
         ours,
         (
@@ -155,7 +171,7 @@ fn same_up_after_exit(test: &str, finish: bool, lines: usize) {
     );
     if let Some(theirs) = common::theirs_or_skip("runsv", test) {
         assert_eq!(
-            up_after_exit(&theirs, test, finish, lines),
+            run_after_exit(&theirs, test, finish, lines),
             ours,
             "runit's runsv (left) vs ours (right)"
         );
@@ -237,42 +253,9 @@ fn audit_runsv_log_up_after_exit_closes_again() {
 /// then `./run` fails (doc/runit/quirks.md #5). Returns the first two lines
 /// of stderr and whether the script ran.
 fn control_after_exit(runsv: &Path, name: &str) -> (Vec<String>, bool) {
-    let d = TestDir::new(name);
-    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
-    script(d.join("s/log/run"), "#!/bin/sh\nexec sleep 1000\n");
-    script(d.join("s/control/u"), "#!/bin/sh\n: > ../ran\nexit 0\n");
-    fs::write(d.join("s/down"), "").unwrap();
-    let err = d.join("stderr");
-    let mut c = clean_command(runsv);
-    c.arg("s")
-        .current_dir(&d.path)
-        .stdin(Stdio::null())
-        .stderr(fs::File::create(&err).unwrap());
-    let _p = Proc::start(c);
-    let stat = |p: &str| fs::read_to_string(d.join(p)).unwrap_or_default();
-    let send = |b: &[u8]| {
-        use std::io::Write;
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .open(d.join("s/supervise/control"))
-            .unwrap();
-        f.write_all(b).unwrap();
-    };
-    common::wait_for("log running", || stat("s/log/supervise/stat") == "run\n");
-    send(b"x");
-    common::wait_for("log told to exit", || {
-        stat("s/log/supervise/stat") == "run, want exit\n"
-    });
-    send(b"u");
-    let mut text = String::new();
-    common::wait_for("the failed start", || {
-        text = fs::read_to_string(&err).unwrap_or_default();
-        text.lines().count() >= 2
-    });
-    (
-        text.lines().take(2).map(str::to_string).collect(),
-        d.join("ran").exists(),
-    )
+    let setup = |s: &Path| script(s.join("control/u"), "#!/bin/sh\n: > ../ran\nexit 0\n");
+    let (text, d, _runsv) = up_after_exit(runsv, name, &setup, 2);
+    (text, d.join("ran").exists())
 }
 
 #[test]
