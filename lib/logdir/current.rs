@@ -113,34 +113,35 @@ impl Current {
     /// Moves `n` bytes from the pipe `from` to the end of the file
     /// (`splice(2)`: the kernel copies them into the file, svlogd never
     /// reads them), retrying until all of them are moved; each failure goes
-    /// to `failed` first. Nothing may be pending. Returns false, having
-    /// moved nothing, when splicing is not possible here (then write).
+    /// to `failed` first. Nothing may be pending. Returns how many bytes
+    /// were moved: 0 when splicing is not possible here (then write), fewer
+    /// than `n` when it stopped being possible on the way.
     pub fn splice_in(
         &mut self,
         from: BorrowedFd,
         mut n: usize,
         failed: &mut dyn FnMut(Errno),
-    ) -> bool {
+    ) -> usize {
         if !self.pending.is_empty() {
-            return false;
+            return 0;
         }
         let Some(cur) = self.file.as_ref() else {
-            return false;
+            return 0;
         };
         // splice refuses a file open for appending: a second, plain open of
         // the same file, writing at its end.
         if self.no_splice {
-            return false;
+            return 0;
         }
         if self.spliced.is_none() {
             let path = format!("/proc/self/fd/{}", cur.as_raw_fd());
             self.spliced = std::fs::OpenOptions::new().write(true).open(path).ok();
         }
         let Some(out) = self.spliced.as_ref() else {
-            return false;
+            return 0;
         };
         let Ok(st) = nix::sys::stat::fstat(cur.as_raw_fd()) else {
-            return false;
+            return 0;
         };
         let mut at = st.st_size;
         let mut moved = 0;
@@ -166,12 +167,12 @@ impl Current {
                 Err(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP | Errno::EBADF) => {
                     self.spliced = None;
                     self.no_splice = true;
-                    return moved > 0;
+                    return moved;
                 }
                 Err(e) => failed(e),
             }
         }
-        true
+        moved
     }
 
     /// Starts writeback of what has been written since the last start, once

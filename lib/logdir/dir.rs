@@ -322,9 +322,9 @@ impl LogDir {
     }
 
     /// Moves `n` bytes of whole lines from the pipe `from` to `current`
-    /// (see `takes_input_as_is`), after what is pending. Returns false,
-    /// having moved nothing, when that is not possible.
-    pub fn splice_lines(&mut self, from: std::os::fd::BorrowedFd, n: usize) -> bool {
+    /// (see `takes_input_as_is`), after what is pending. Returns how many
+    /// were moved: 0 when that is not possible.
+    pub fn splice_lines(&mut self, from: std::os::fd::BorrowedFd, n: usize) -> usize {
         self.flush();
         let (h, cfg, name) = (self.handle.as_ref(), &self.cfg, &self.name);
         self.current

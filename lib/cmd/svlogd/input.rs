@@ -15,9 +15,13 @@
 //!
 //! When the lines go to one directory untouched (no size limit, no stamp,
 //! pattern, prefix, replacement or copy), they are not read at all: only the
-//! last 64 kB of the copy is, to find the last `\n`, and the complete lines
-//! are moved from stdin into `current` by `splice(2)`, which writes and
-//! consumes them in one step (a kill repeats nothing and loses nothing).
+//! last 64 kB of the copy is, to find the last `\n`; the complete lines are
+//! copied again (`tee`), moved from that copy into `current` by `splice(2)`,
+//! and only then consumed (a kill in between repeats them, loses nothing).
+//! Splicing from stdin itself would write and consume in one step, but holds
+//! stdin's pipe for the whole copy into the file, and the writer waits: the
+//! private copy lets it go on filling stdin meanwhile (measured: 80-90% of
+//! `dd conv=fsync` from stdin, 95-105% from the copy).
 //!
 //! Anything else on stdin (a file, a terminal, a socket), a kernel without
 //! `tee`, or a limit of fewer than 64 open files, and stdin is read the
@@ -26,7 +30,7 @@
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, splice, tee, FcntlArg, OFlag, SpliceFFlags};
 use std::fs::File;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// The pipe size asked for (Linux's default `pipe-max-size`): more survives
@@ -182,6 +186,34 @@ impl PipeInput {
         }
         let last = crate::sys::memrchr(b'\n', &buf[..got])?;
         Some(skip + last + 1)
+    }
+
+    /// A copy of the first `n` bytes the pipe holds (after `peek_complete`,
+    /// which leaves the copy empty), to be spliced into `current` before
+    /// the same bytes are consumed: the long copy into the file then holds
+    /// only the private pipe, and the writer can go on filling stdin
+    /// meanwhile (a splice from stdin itself would keep it waiting). None:
+    /// the copy could not be made whole (it is emptied again).
+    pub fn copy_of(&mut self, stdin: BorrowedFd, n: usize) -> Option<BorrowedFd<'_>> {
+        // One call: tee copies from the start of the pipe each time, so a
+        // second would copy the same bytes again.
+        let got = loop {
+            match tee(stdin, &self.copy_w, n, SpliceFFlags::SPLICE_F_NONBLOCK) {
+                Err(Errno::EINTR) => {}
+                r => break r.unwrap_or(0),
+            }
+        };
+        if got != n {
+            self.drop_copy();
+            return None;
+        }
+        Some(self.copy_r.as_fd())
+    }
+
+    /// Empties the private copy.
+    pub fn drop_copy(&mut self) {
+        let mut buf = [0u8; 4096];
+        while matches!(nix::unistd::read(self.copy_r.as_raw_fd(), &mut buf), Ok(k) if k > 0) {}
     }
 
     /// Whether `n` bytes with no `\n` should be taken into memory now

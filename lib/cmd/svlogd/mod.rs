@@ -422,7 +422,18 @@ fn pipe_step(
     if s.splices() {
         if let Some(complete) = pipe.peek_complete(stdin, buf) {
             pipe.progressed();
-            if s.dirs[0].splice_lines(stdin, complete) {
+            // The lines go into `current` from a copy, and only then are
+            // they consumed: a kill in between repeats them, loses none.
+            let moved = match pipe.copy_of(stdin, complete) {
+                Some(copy) => {
+                    let moved = s.dirs[0].splice_lines(copy, complete);
+                    pipe.drop_copy();
+                    pipe.consume(stdin, moved, scratch);
+                    moved
+                }
+                None => s.dirs[0].splice_lines(stdin, complete),
+            };
+            if moved == complete {
                 return Step::Go;
             }
         }
