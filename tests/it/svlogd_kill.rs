@@ -234,7 +234,8 @@ fn sigkill_loses_no_line() {
 
 #[test]
 fn sigkill_loses_no_line_without_rotation() {
-    // No size limit: the lines go from the pipe to the file by splice(2).
+    // No size limit: the complete lines go from a private copy of the pipe
+    // into the file by splice(2), and only then are consumed from the pipe.
     let out = scenario(
         &ours("runsv"),
         &ours("svlogd"),
