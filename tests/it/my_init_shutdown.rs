@@ -316,12 +316,7 @@ fn runsvdir_exits_by_itself() {
     t.service("a", &polite("a"));
     let sc = Scenario::new(&[]).during(|r| {
         r.wait_trace("a up");
-        let runsvdir = r
-            .processes()
-            .into_iter()
-            .find(|p| p.2 == "runsvdir")
-            .expect("runsvdir in the namespace");
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(runsvdir.0), Signal::SIGHUP);
+        r.signal_process("runsvdir", Signal::SIGHUP);
     });
     // runsvdir's HUP sends TERM to the runsv's as it exits: whether the
     // service logs its TERM before or after the pre-shutdown hook is a race.
@@ -467,12 +462,7 @@ fn runsvdir_killed_by_a_signal() {
     t.service("a", &polite("a"));
     let sc = Scenario::new(&[]).during(|r| {
         r.wait_trace("a up");
-        let runsvdir = r
-            .processes()
-            .into_iter()
-            .find(|p| p.2 == "runsvdir")
-            .expect("runsvdir in the namespace");
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(runsvdir.0), Signal::SIGKILL);
+        r.signal_process("runsvdir", Signal::SIGKILL);
     });
     let out = differential(&t, sc, "runsvdir_killed_by_a_signal");
     assert_eq!(out.code, Some(0));

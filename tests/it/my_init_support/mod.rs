@@ -336,6 +336,16 @@ impl Running {
         ns_processes(self.pid1)
     }
 
+    /// Sends `sig` to the namespace's process named `comm` (runsvdir, ...).
+    pub fn signal_process(&self, comm: &str, sig: Signal) {
+        let target = self
+            .processes()
+            .into_iter()
+            .find(|p| p.2 == comm)
+            .unwrap_or_else(|| panic!("{comm} in the namespace"));
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(target.0), sig);
+    }
+
     /// Zombies in the namespace (none may last while my_init runs).
     pub fn zombies(&self) -> Vec<(i32, char, String)> {
         self.processes()
