@@ -29,33 +29,19 @@ fn main_command_killed_by_a_signal() {
             out.stderr
         );
     }
-    let out = run_one(
-        &t,
-        &Which::Ours,
-        &Scenario::new(&[
+    // KILL gives 128+9; a normal exit code is unchanged.
+    for (script, code) in [("kill -KILL $$", 137), ("exit 3", 3)] {
+        let args = [
             "--skip-runit",
             "--main-signal-exit-code",
             "--",
             "sh",
             "-c",
-            "kill -KILL $$",
-        ]),
-    );
-    assert_eq!(out.code, Some(137));
-    // A normal exit code is unchanged.
-    let out = run_one(
-        &t,
-        &Which::Ours,
-        &Scenario::new(&[
-            "--skip-runit",
-            "--main-signal-exit-code",
-            "--",
-            "sh",
-            "-c",
-            "exit 3",
-        ]),
-    );
-    assert_eq!(out.code, Some(3));
+            script,
+        ];
+        let out = run_one(&t, &Which::Ours, &Scenario::new(&args));
+        assert_eq!(out.code, Some(code), "{script}");
+    }
 }
 
 #[test]
