@@ -145,7 +145,7 @@ while :; do sleep 1 & wait $!; done
     /// Boots the tree under `unshare --pid --fork --mount-proc`.
     fn boot(&self, suite: Suite) -> Proc {
         let mut cmd = Command::new("unshare");
-        cmd.args(["--pid", "--fork", "--mount-proc"])
+        cmd.args(common::PID_NAMESPACE)
             .arg(self.root().join("init"))
             .env_clear()
             .env("PATH", suite.path())

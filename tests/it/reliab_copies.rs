@@ -25,7 +25,8 @@ fn can_unshare() -> bool {
 /// `sh -c SCRIPT` as PID 1 of a new PID namespace, with `imp`'s PATH.
 fn namespace(imp: &Impl, cwd: &Path, sh: &str) -> (Proc, i32) {
     let mut c = clean_command("/usr/bin/unshare");
-    c.args(["--pid", "--fork", "--mount-proc", "/bin/sh", "-c", sh])
+    c.args(common::PID_NAMESPACE)
+        .args(["/bin/sh", "-c", sh])
         .env("PATH", &imp.path)
         .current_dir(cwd)
         .stdin(Stdio::null())

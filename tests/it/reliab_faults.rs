@@ -36,21 +36,15 @@ fn in_namespace_with(
         .join("tests/it/reliab_support")
         .join(script);
     let mut c = clean_command("/usr/bin/unshare");
-    c.args([
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "--mount",
-        "--propagation",
-        "private",
-        "--kill-child",
-    ])
-    .env("PATH", path_var)
-    .arg("/bin/sh")
-    .arg(path)
-    .args(args)
-    .args(extra)
-    .current_dir(&t.path);
+    c.args(common::PID_NAMESPACE)
+        .args(common::PRIVATE_MOUNTS)
+        .arg("--kill-child")
+        .env("PATH", path_var)
+        .arg("/bin/sh")
+        .arg(path)
+        .args(args)
+        .args(extra)
+        .current_dir(&t.path);
     let (out, err, rc) = common::text(&common::run(c));
     assert_eq!(rc, 0, "{tag}: script failed: {err}");
     out

@@ -83,7 +83,8 @@ fn kill_runsvdir(runsvdir: &Path, path_var: &str, tag: &str) -> String {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/reliab_support/kill_runsvdir.sh");
     let mut c = clean_command("/usr/bin/unshare");
-    c.args(["--pid", "--fork", "--mount-proc", "--kill-child", "/bin/sh"])
+    c.args(common::PID_NAMESPACE)
+        .args(["--kill-child", "/bin/sh"])
         .arg(script)
         .arg(runsvdir)
         .env("PATH", path_var)

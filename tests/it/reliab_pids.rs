@@ -38,7 +38,8 @@ fn corrupt_status_case(tag: &str, pid: Option<u32>) -> String {
         "#!/bin/sh\ntrap '' TERM\necho up > ../../up\nexec sleep 1000\n",
     );
     let mut c = clean_command("/usr/bin/unshare");
-    c.args(["--pid", "--fork", "--mount-proc", "/bin/sh", "-c", PID1])
+    c.args(common::PID_NAMESPACE)
+        .args(["/bin/sh", "-c", PID1])
         .env("PATH", common::test_path())
         .current_dir(&t.path)
         .stdin(Stdio::null())

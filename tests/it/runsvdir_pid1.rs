@@ -18,7 +18,7 @@ fn start_pid1(cwd: &Path, args: &[&str]) -> Option<(Proc, i32)> {
         return None;
     }
     let mut c = clean_command("/usr/bin/unshare");
-    c.args(["--pid", "--fork", "--mount-proc"])
+    c.args(common::PID_NAMESPACE)
         .arg(common::ours("runsvdir"))
         .args(args)
         .env("PATH", test_path())

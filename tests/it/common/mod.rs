@@ -129,6 +129,13 @@ pub fn theirs_or_skip(name: &str, test: &str) -> Option<PathBuf> {
     crate::reference::runit(name, test)
 }
 
+/// `unshare`'s options for a private PID namespace with its own /proc, the
+/// way every test runs a PID 1 (`docker stop` is a TERM to it from outside).
+pub const PID_NAMESPACE: [&str; 3] = ["--pid", "--fork", "--mount-proc"];
+/// With [`PID_NAMESPACE`]: a private mount namespace, so bind mounts (a
+/// private /etc) stay inside.
+pub const PRIVATE_MOUNTS: [&str; 3] = ["--mount", "--propagation", "private"];
+
 /// A clean environment: only PATH (ours first, so that programs we start find
 /// our binaries), plus whatever the caller adds.
 pub fn clean_command(program: impl AsRef<OsStr>) -> Command {

@@ -545,16 +545,9 @@ pub fn run_one(tree: &Tree, which: &Which, sc: &Scenario) -> Outcome {
     let mut c = Command::new("/usr/bin/unshare");
     c.env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .args([
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--mount",
-            "--propagation",
-            "private",
-            "/bin/sh",
-            "-c",
-        ])
+        .args(common::PID_NAMESPACE)
+        .args(common::PRIVATE_MOUNTS)
+        .args(["/bin/sh", "-c"])
         .arg(format!(
             "mount --bind \"$1\" /etc{} && {{ {}; }} && cd / && umask 022 && shift && exec /usr/bin/env -i \"$@\"",
             runit_mounts(sc.our_runit),
