@@ -42,7 +42,7 @@ impl Accounts {
         // `env`, in this order (a shell would add PWD and reorder).
         let mut c = Command::new("/usr/bin/unshare");
         c.env_clear();
-        c.args(["--mount", "--propagation", "private", "/bin/sh", "-c"]);
+        c.args(common::PRIVATE_MOUNTS).args(["/bin/sh", "-c"]);
         c.arg(
             "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/group && shift 2 && exec /usr/bin/env -i \"$@\"",
         );
