@@ -4,21 +4,18 @@
 //! `/etc/service -> runit/runsvdir/current`, switched by runsvchdir). runit
 //! instead polls the directory's mtime every 5 s.
 //!
-//! The mechanism is dnotify (fcntl F_NOTIFY): each watched directory is held
-//! open and its changes arrive as SIGIO on runsvdir's signalfd. inotify would
-//! name the entry, but the last close of an inotify instance that has held
-//! watches waits for an SRCU grace period (10-20 ms measured on a 2-core
-//! machine), and runsvdir's exit on TERM, which a container's stop waits for,
-//! paid it every time; closing a dnotify descriptor costs nothing. Without
-//! names, any change in a watched directory means: scan, and look at the path
-//! again. A change of a service directory's own attributes (a chmod) thus
+//! The mechanism is dnotify (lib/dnotify.rs): each watched directory is held
+//! open and its changes arrive as SIGIO on runsvdir's signalfd (inotify's
+//! close at runsvdir's exit on TERM, which a container's stop waits for,
+//! cost 10-20 ms). Without names, any change in a watched directory means:
+//! scan, and look at the path again. A change of a service directory's own attributes (a chmod) thus
 //! makes a scan too, where runit's mtime poll would not: a scan only starts
 //! what is missing, so only a runsv that died restarts sooner.
 
+use crate::dnotify;
 use nix::errno::Errno;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
 /// What a batch of events asks the main loop to do.
@@ -39,26 +36,13 @@ pub struct Watch {
 /// Symlinks resolved along a path before giving up (the kernel's limit).
 const MAX_HOPS: usize = 40;
 
-/// dnotify's event bits (linux/fcntl.h).
-const DN_CREATE: u32 = 0x4;
-const DN_DELETE: u32 = 0x8;
-const DN_RENAME: u32 = 0x10;
-const DN_ATTRIB: u32 = 0x20;
-const DN_MULTISHOT: u32 = 0x8000_0000;
 /// Entries created, removed or renamed, and (for a `touch` of the
 /// directory, which makes runit's mtime poll scan) attributes.
-const EVENTS: u32 = DN_CREATE | DN_DELETE | DN_RENAME | DN_ATTRIB | DN_MULTISHOT;
+const EVENTS: u32 = dnotify::CREATE | dnotify::DELETE | dnotify::RENAME | dnotify::ATTRIB;
 
 /// Opens `dir` and asks for SIGIO on its changes.
 fn watch(dir: &Path) -> Result<OwnedFd, Errno> {
-    let fd = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
-        .open(dir)
-        .map(OwnedFd::from)
-        .map_err(|e| crate::errstr::errno(&e))?;
-    crate::sys::notify_dir(fd.as_fd(), EVENTS)?;
-    Ok(fd)
+    dnotify::watch(dir, EVENTS)
 }
 
 impl Watch {
