@@ -38,6 +38,8 @@ pub trait Effects {
     fn now(&mut self) -> (Tai64n, Instant);
     /// Runs `control/<c>` for the main service; true when it handled `c`.
     fn control_script(&mut self, c: u8) -> bool;
+    /// Whether `control/<c>` exists for the main service (it would run).
+    fn has_control_script(&mut self, c: u8) -> bool;
     /// Sends `sig` to `pid` (never 0, never a group).
     fn signal(&mut self, pid: i32, sig: Signal);
     /// Sends `sig` to the process group `pgid` (a child of ours that leads
@@ -53,6 +55,8 @@ pub trait Effects {
     /// Writes the service's files; `with_pid` asks for the pid file too.
     /// Returns whether the pid file was written.
     fn write_status(&mut self, which: Which, status: &Status, stat: &str, with_pid: bool) -> bool;
+    /// Whether the last [`Effects::write_status`] for `which` failed.
+    fn status_failed(&mut self, which: Which) -> bool;
     /// Whether `./finish` can be opened for reading.
     fn finish_exists(&mut self) -> bool;
     /// Closes runsv's ends of the log pipe (the log then sees EOF).
@@ -275,14 +279,15 @@ impl Machine {
                 let svc = self.svc(which);
                 svc.want = if c == b'd' { Want::Down } else { Want::Exit };
                 svc.start_pending = false;
-                self.update(which, fx);
                 if self.svc(which).running() {
-                    self.stop(which, fx);
+                    self.stop(which, fx, true);
+                } else {
+                    self.update(which, fx);
                 }
             }
             b't' => {
                 if self.svc(which).running() {
-                    self.stop(which, fx);
+                    self.stop(which, fx, false);
                 }
             }
             b'k' => {
@@ -364,7 +369,7 @@ impl Machine {
             fx.control_script(b'u');
         }
         if self.svc(which).pid != 0 {
-            self.stop(which, fx);
+            self.stop(which, fx, false);
         }
         if program == Program::Run {
             let ext = fx.ext(which);
@@ -402,12 +407,29 @@ impl Machine {
     /// runit's stopservice (doc/runit/runsv.md §6.1).
     /// Beyond runit: the down signal may be another than TERM, go to the
     /// process group, and start the `timeout-kill` clock.
-    fn stop(&mut self, which: Which, fx: &mut dyn Effects) {
-        if self.svc(which).pid != 0 && !self.control(which, b't', fx) {
+    ///
+    /// `unwritten`: the caller (`d`, `x`) changed `want` and left its status
+    /// write to this. runit writes "want down" and, a moment later, "got
+    /// TERM, want down": two updates of two files each, in every stop.
+    /// Here the first is written only when a `control/t` script will run
+    /// between them (it may look at the status) or nothing is signalled;
+    /// otherwise the one write after the signal says both. If that write
+    /// fails (a full disk), it is tried a second time, as runit's second
+    /// write would be, so that the warnings are runit's.
+    fn stop(&mut self, which: Which, fx: &mut dyn Effects, unwritten: bool) {
+        let pid = self.svc(which).pid;
+        let scripted = pid != 0 && which == Which::Main && fx.has_control_script(b't');
+        if unwritten && (scripted || pid == 0) {
+            self.update(which, fx);
+        }
+        if pid != 0 && !(scripted && fx.control_script(b't')) {
             let sig = self.svc(which).ext.stop_signal();
             self.signal_stop(which, sig, fx);
             self.svc(which).got_term = true;
             self.update(which, fx);
+            if unwritten && !scripted && fx.status_failed(which) {
+                self.update(which, fx);
+            }
         }
         let (_, now) = fx.now();
         let svc = self.svc(which);

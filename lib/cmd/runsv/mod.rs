@@ -73,6 +73,11 @@ struct Shell {
     /// Whether each service's files could not be written at the last update
     /// (main, log), and when to try again.
     stale: [bool; 2],
+    /// The `stat` text and `status` record each service's files hold now
+    /// (main, log), when the last write succeeded: an update that would
+    /// write the same bytes again is skipped (a `x` to a stopped service,
+    /// a second `d`). runit rewrites them; only their mtime would differ.
+    written: [Option<(String, [u8; status::STATUS_LEN])>; 2],
     retry_at: Option<Instant>,
     /// Set while retrying: the warnings were said the first time.
     quiet: bool,
@@ -134,6 +139,7 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         logpipe,
         identified: [0; 2],
         stale: [false; 2],
+        written: [None, None],
         retry_at: None,
         quiet: false,
         notify: [None, None],
@@ -403,6 +409,13 @@ impl Effects for Shell {
         (Tai64n::now(), Instant::now())
     }
 
+    /// A stat error other than "does not exist" counts as a script, so that
+    /// [`Shell::control_script`] says it as runit does.
+    fn has_control_script(&mut self, c: u8) -> bool {
+        let path = format!("control/{}", c as char);
+        !matches!(svdir::executable(&path), Ok(false) | Err(Errno::ENOENT))
+    }
+
     /// Runs `control/<c>` if it is executable; true when it "handled" the
     /// command (`wstatus >> 8 == 0`, a kill by signal included).
     fn control_script(&mut self, c: u8) -> bool {
@@ -551,10 +564,23 @@ impl Effects for Shell {
         {
             *slot = record.pid;
         }
+        let encoded = record.encode();
+        let slot = &mut self.written[which as usize];
+        if !with_pid
+            && slot
+                .as_ref()
+                .is_some_and(|(s, r)| s == stat && *r == encoded)
+        {
+            return false;
+        }
+        *slot = None;
         let pid = with_pid.then_some(record.pid);
-        let outcome = status::write_files(dir_of(which), pid, stat, &record.encode());
+        let outcome = status::write_files(dir_of(which), pid, stat, &encoded);
         let failed = !outcome.warnings.is_empty() || (with_pid && !outcome.pid_written);
         self.stale[which as usize] = failed;
+        if !failed {
+            self.written[which as usize] = Some((stat.to_string(), encoded));
+        }
         if failed && self.retry_at.is_none() {
             self.retry_at = Some(Instant::now() + STATUS_RETRY);
         }
@@ -570,6 +596,10 @@ impl Effects for Shell {
             }
         }
         outcome.pid_written
+    }
+
+    fn status_failed(&mut self, which: Which) -> bool {
+        self.stale[which as usize]
     }
 
     fn finish_exists(&mut self) -> bool {

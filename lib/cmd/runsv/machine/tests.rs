@@ -14,6 +14,11 @@ struct World {
     fail_forks: u32,
     /// What the extension files say (read at each start of `./run`).
     ext: Ext,
+    /// No `control/*` script exists (by default every one does, and
+    /// handles only what `handles` lists).
+    no_scripts: bool,
+    /// Every status write fails.
+    disk_full: bool,
 }
 
 impl World {
@@ -27,6 +32,8 @@ impl World {
             handles: Vec::new(),
             fail_forks: 0,
             ext: Ext::default(),
+            no_scripts: false,
+            disk_full: false,
         }
     }
 
@@ -55,8 +62,14 @@ impl Effects for World {
         )
     }
     fn control_script(&mut self, c: u8) -> bool {
+        if self.no_scripts {
+            return false;
+        }
         self.log.push(format!("control/{}", c as char));
         self.handles.contains(&c)
+    }
+    fn has_control_script(&mut self, _: u8) -> bool {
+        !self.no_scripts
     }
     fn signal(&mut self, pid: i32, sig: Signal) {
         self.log.push(format!("kill {pid} {sig:?}"));
@@ -87,6 +100,9 @@ impl Effects for World {
         self.log
             .push(format!("status {which:?} {}{pid}", stat.trim_end()));
         with_pid
+    }
+    fn status_failed(&mut self, _: Which) -> bool {
+        self.disk_full
     }
     fn finish_exists(&mut self) -> bool {
         self.finish
@@ -149,6 +165,49 @@ fn down_sends_term_then_cont_and_runs_control_d() {
     assert_eq!(w.take(), ["status Main down +pid"]);
     m.start_due(&mut w);
     assert!(w.take().is_empty(), "want down: no restart");
+}
+
+#[test]
+fn without_control_t_a_stop_writes_the_status_once() {
+    let (mut w, mut m) = running(false);
+    w.no_scripts = true;
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "kill 101 SIGTERM",
+            "status Main run, got TERM, want down",
+            "kill 101 SIGCONT",
+        ]
+    );
+    // A second `d`: nothing to signal again, want written (the same bytes,
+    // which the shell does not write twice).
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "kill 101 SIGTERM",
+            "status Main run, got TERM, want down",
+            "kill 101 SIGCONT",
+        ]
+    );
+}
+
+#[test]
+fn on_a_full_disk_a_stop_tries_the_status_twice_as_runit_does() {
+    let (mut w, mut m) = running(false);
+    w.no_scripts = true;
+    w.disk_full = true;
+    m.command(Which::Main, b'd', &mut w);
+    assert_eq!(
+        w.take(),
+        [
+            "kill 101 SIGTERM",
+            "status Main run, got TERM, want down",
+            "status Main run, got TERM, want down",
+            "kill 101 SIGCONT",
+        ]
+    );
 }
 
 #[test]
