@@ -6,6 +6,7 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::{Mode, SFlag};
 use std::os::fd::OwnedFd;
+use std::path::Path;
 
 /// `mkfifo(path, 0600)`, an existing file being no error.
 pub fn make(path: &str) -> Result<(), Errno> {
@@ -16,13 +17,13 @@ pub fn make(path: &str) -> Result<(), Errno> {
 }
 
 /// Whether `path` is a FIFO (following symlinks).
-pub fn is_fifo(path: &str) -> Result<bool, Errno> {
-    let st = nix::sys::stat::stat(path)?;
+pub fn is_fifo(path: impl AsRef<Path>) -> Result<bool, Errno> {
+    let st = nix::sys::stat::stat(path.as_ref())?;
     Ok(SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFIFO)
 }
 
 /// Opens `path` non-blocking and close-on-exec, for reading or for writing.
-pub fn open(path: &str, access: OFlag) -> Result<OwnedFd, Errno> {
+pub fn open(path: impl AsRef<Path>, access: OFlag) -> Result<OwnedFd, Errno> {
     let file = if access == OFlag::O_WRONLY {
         crate::open::write(path)
     } else {
@@ -32,7 +33,7 @@ pub fn open(path: &str, access: OFlag) -> Result<OwnedFd, Errno> {
 }
 
 /// Client side: can a writer open `path` (`supervise/ok` or `control`)?
-pub fn open_writer(path: &str) -> Result<OwnedFd, Errno> {
+pub fn open_writer(path: impl AsRef<Path>) -> Result<OwnedFd, Errno> {
     open(path, OFlag::O_WRONLY)
 }
 

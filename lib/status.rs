@@ -5,7 +5,7 @@
 use crate::tai::Tai64n;
 use nix::errno::Errno;
 use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
 /// Size of the status record.
 pub const STATUS_LEN: usize = 20;
@@ -119,6 +119,17 @@ impl RecordBuf {
     /// What the buffer holds now, whole or not.
     pub fn status(&self) -> Status {
         Status::from_bytes(&self.bytes)
+    }
+}
+
+/// The record in the file `path` when it holds exactly one: open, one
+/// read, close (runsv replaces the file whole, by rename).
+pub fn read(path: &std::path::Path) -> Option<Status> {
+    let file = crate::open::read(path).ok()?;
+    let mut buf = RecordBuf::default();
+    match buf.read_once(file.as_fd()) {
+        Ok(true) => Some(buf.status()),
+        _ => None,
     }
 }
 

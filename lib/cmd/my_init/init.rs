@@ -30,7 +30,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -75,16 +75,20 @@ pub struct Init {
     watches: Vec<(OwnedFd, PathBuf)>,
     /// A watch was set: changes wake [`Init::wait_event`].
     watching: bool,
-    /// A child exited or a watched directory changed since the last look.
-    changed: bool,
+    /// What changed since the last look.
+    changed: Changes,
 }
 
-/// dnotify's event bits (linux/fcntl.h): runsv replaces its files by
-/// renaming `*.new` into place, and makes `supervise/` and its FIFOs.
-const DN_CREATE: u32 = 0x4;
-const DN_DELETE: u32 = 0x8;
-const DN_RENAME: u32 = 0x10;
-const DN_MULTISHOT: u32 = 0x8000_0000;
+/// What changed since the last look at the services.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Changes {
+    /// A child exited (a runsv may be gone).
+    pub child: bool,
+    /// A watched directory changed (dnotify's SIGIO, which does not say
+    /// which: a real-time signal per watch would, but queues one signal and
+    /// one wake-up per change, and measured slower).
+    pub dirs: bool,
+}
 
 impl Init {
     pub fn new(level: u8) -> Result<Init, Errno> {
@@ -105,7 +109,7 @@ impl Init {
             sigchld_unreaped: false,
             watches: Vec::new(),
             watching: false,
-            changed: false,
+            changed: Changes::default(),
         })
     }
 
@@ -163,19 +167,7 @@ impl Init {
     /// Reads pending signals; a TERM or INT while armed disarms and either
     /// raises (`interruptible`) or is remembered for the next checkpoint.
     fn take_signals(&mut self, interruptible: bool) -> Flow {
-        for s in self.signals.drain() {
-            if (s == Signal::SIGTERM || s == Signal::SIGINT) && self.armed {
-                self.armed = false;
-                self.pending = true;
-            }
-            if s == Signal::SIGCHLD {
-                self.changed = true;
-                self.sigchld_unreaped = true;
-            }
-            if s == Signal::SIGIO {
-                self.changed = true;
-            }
-        }
+        self.absorb_signals();
         if interruptible {
             self.checkpoint()
         } else {
@@ -185,23 +177,31 @@ impl Init {
 
     /// Raises a remembered or pending interrupt.
     pub fn checkpoint(&mut self) -> Flow {
-        for s in self.signals.drain() {
-            if (s == Signal::SIGTERM || s == Signal::SIGINT) && self.armed {
-                self.armed = false;
-                self.pending = true;
-            }
-            if s == Signal::SIGCHLD {
-                self.sigchld_unreaped = true;
-            }
-            if s == Signal::SIGIO {
-                self.changed = true;
-            }
-        }
+        self.absorb_signals();
         if self.pending {
             self.pending = false;
             return Err(Unwind::Interrupt);
         }
         Ok(())
+    }
+
+    /// Reads the signalfd: an interrupt is remembered (once armed), a
+    /// child's exit and a directory's change are noted.
+    fn absorb_signals(&mut self) {
+        for s in self.signals.drain() {
+            match s {
+                Signal::SIGTERM | Signal::SIGINT if self.armed => {
+                    self.armed = false;
+                    self.pending = true;
+                }
+                Signal::SIGCHLD => {
+                    self.changed.child = true;
+                    self.sigchld_unreaped = true;
+                }
+                Signal::SIGIO => self.changed.dirs = true,
+                _ => {}
+            }
+        }
     }
 
     /// Sleeps until a signal (a watched directory's change included) or
@@ -218,9 +218,8 @@ impl Init {
         self.take_signals(interruptible)
     }
 
-    /// Whether anything changed since the last call: a child exited, or a
-    /// watched directory changed (which one is not known).
-    pub fn take_changes(&mut self) -> bool {
+    /// What changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
         std::mem::take(&mut self.changed)
     }
 
@@ -320,18 +319,10 @@ impl Init {
         if self.watches.iter().any(|(_, d)| d == dir) {
             return true;
         }
-        use std::os::unix::fs::OpenOptionsExt;
-        let opened = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
-            .open(dir);
-        let Ok(fd) = opened.map(OwnedFd::from) else {
+        // runsv replaces its files by renaming `*.new` into place.
+        let Ok(fd) = crate::dnotify::watch(dir, crate::dnotify::RENAME) else {
             return false;
         };
-        let events = DN_CREATE | DN_DELETE | DN_RENAME | DN_MULTISHOT;
-        if crate::sys::notify_dir(fd.as_fd(), events).is_err() {
-            return false;
-        }
         self.watches.push((fd, dir.to_path_buf()));
         self.watching = true;
         true

@@ -294,13 +294,13 @@ impl MyInit {
             // "Shutting down" line and wait stay where the reference has them.
             let _ = nix::sys::signal::kill(runit, nix::sys::signal::Signal::SIGTERM);
         }
-        let exiting = services::force_stop(&mut self.init, dir, wait)?;
+        let stopped = services::force_stop(&mut self.init, dir, wait)?;
         self.init.checkpoint()?;
         if !runit_exited {
             self.init
                 .stop_child(b"runit daemon", runit, self.kill_process_timeout())?;
         }
-        services::wait_down(&mut self.init, dir, wait, exiting)?;
+        services::wait_down(&mut self.init, dir, wait, stopped)?;
         self.init.unwatch_all();
         self.run_scripts_in(b"/etc/my_init.post_shutdown.d/")
     }

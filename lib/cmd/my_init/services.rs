@@ -16,7 +16,7 @@
 //!
 //! The conditions are sv's: a service is down when runsv is not running or
 //! its record says pid 0 and state down (and, here, want down: see
-//! [`is_down`]); it "runs" (an `sv status` line starting with `run:`) when
+//! [`Svc::is_down`]); it "runs" (an `sv status` line starting with `run:`) when
 //! runsv is running and the state byte is 1.
 //!
 //! Beyond the reference:
@@ -24,17 +24,18 @@
 //!   at once on TERM and leaves its runsv processes alone; its "Shutting
 //!   down" line and wait stay where the reference has them), so that it
 //!   cannot start a runsv again;
-//! - each runsv is sent `x` once its service is down (not sooner: `x` to a
-//!   running service is a second TERM), and services with a log service are
-//!   waited for (up to the same timeout) until runsv has exited: runsv
-//!   closes the log's pipe, the log reads it to the end and exits, then
+//! - the runsv of each service with a log service is sent `x` once the
+//!   service is down (not sooner: `x` to a running service is a second
+//!   TERM), and waited for (up to the same timeout) until it has exited:
+//!   runsv closes the log's pipe, the log reads it to the end and exits, then
 //!   runsv does, so no line is lost to the kill-all. A log whose pipe is
 //!   empty (FIONREAD on its stdin, reopened through /proc) once runsv has
 //!   taken the `x` gets 250 ms more, no longer: a stray child of the service
 //!   may hold the pipe open for ever. Emptiness announces itself through no
 //!   file, so a log with bytes left is looked at every 5 ms;
 //! - services are looked at again only when a `supervise/` directory
-//!   changed or a child exited.
+//!   changed (only their records are read then) or a child exited (then
+//!   also whether runsv still runs).
 //!
 //! Measured with scripts/bench-my_init.sh (12 services, 2-core machine
 //! shared with builds, load 1-3, medians of 7, trees on tmpfs): over our
@@ -48,7 +49,6 @@ use super::init::{Flow, Init, Unwind};
 use crate::fifo;
 use crate::status::Status;
 use nix::errno::Errno;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -82,66 +82,92 @@ pub fn list(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn path_str(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
+/// A service directory and the files of it that the stop looks at, their
+/// paths made once: built again at every look, they were allocations that
+/// musl's allocator mapped and unmapped each time (measured: a tenth of
+/// PID 1's time during a stop).
+pub struct Svc {
+    pub dir: PathBuf,
+    supervise: PathBuf,
+    status: PathBuf,
+    ok: PathBuf,
+    control: PathBuf,
 }
 
-/// sv's status read: runsv running (the `ok` FIFO has a reader), then the
-/// 20-byte record.
+impl Svc {
+    pub fn new(dir: PathBuf) -> Svc {
+        let supervise = dir.join("supervise");
+        Svc {
+            status: supervise.join("status"),
+            ok: supervise.join("ok"),
+            control: supervise.join("control"),
+            supervise,
+            dir,
+        }
+    }
+
+    /// sv's status read: runsv running (the `ok` FIFO has a reader), then
+    /// the 20-byte record.
+    pub fn probe(&self) -> Probe {
+        if fifo::open_writer(&self.ok).is_err() {
+            return Probe::NotRunning;
+        }
+        match self.record() {
+            Some(s) => Probe::Record(s),
+            None => Probe::Unreadable,
+        }
+    }
+
+    /// The 20-byte record, whether runsv runs or not.
+    fn record(&self) -> Option<Status> {
+        crate::status::read(&self.status)
+    }
+
+    /// Writes one control byte; false when runsv is not there to read it.
+    pub fn control(&self, byte: u8) -> bool {
+        match fifo::open_writer(&self.control) {
+            Ok(fd) => loop {
+                match nix::unistd::write(&fd, &[byte]) {
+                    Err(Errno::EINTR) => continue,
+                    r => return r == Ok(1),
+                }
+            },
+            Err(_) => false,
+        }
+    }
+
+    /// sv's `d` check, without its race: the record must also say "want
+    /// down", so a record written before runsv read our `d` (a service that
+    /// has just been started, or is between two runs) does not count (sv
+    /// accepts such a stale record, doc/runit/sv.md §5.2). Done too when
+    /// runsv is gone; an unreadable record is waited for (up to the timeout).
+    fn is_down(&self) -> bool {
+        // Down either way, runsv running or not: the `ok` FIFO need not be
+        // opened (half the system calls of a look at a stopped service).
+        if self.record().is_some_and(says_down) {
+            return true;
+        }
+        match self.probe() {
+            Probe::Record(s) => says_down(s),
+            Probe::NotRunning => true,
+            Probe::Unreadable => false,
+        }
+    }
+
+    /// An `sv status` line starting with `run:`.
+    fn is_running(&self) -> bool {
+        matches!(self.probe(), Probe::Record(s) if s.state == 1)
+    }
+}
+
+/// [`Svc::probe`] of the service directory `svc`.
 pub fn probe(svc: &Path) -> Probe {
-    let ok = svc.join("supervise/ok");
-    if fifo::open_writer(&path_str(&ok)).is_err() {
-        return Probe::NotRunning;
-    }
-    match record(svc) {
-        Some(s) => Probe::Record(s),
-        None => Probe::Unreadable,
-    }
+    Svc::new(svc.to_path_buf()).probe()
 }
 
-/// The 20-byte record, whether runsv runs or not.
-fn record(svc: &Path) -> Option<Status> {
-    let mut buf = Vec::with_capacity(20);
-    let read =
-        std::fs::File::open(svc.join("supervise/status")).and_then(|mut f| f.read_to_end(&mut buf));
-    read.ok().and_then(|_| Status::decode(&buf))
-}
-
-/// Writes one control byte; false when runsv is not there to read it.
-pub fn control(svc: &Path, byte: u8) -> bool {
-    match fifo::open_writer(&path_str(&svc.join("supervise/control"))) {
-        Ok(fd) => loop {
-            match nix::unistd::write(&fd, &[byte]) {
-                Err(Errno::EINTR) => continue,
-                r => return r == Ok(1),
-            }
-        },
-        Err(_) => false,
-    }
-}
-
-/// sv's `d` check, without its race: the record must also say "want
-/// down", so a record written before runsv read our `d` (a service that
-/// has just been started, or is between two runs) does not count (sv
-/// accepts such a stale record, doc/runit/sv.md §5.2). Done too when runsv is
-/// gone; an unreadable record is waited for (up to the timeout).
-fn is_down(svc: &Path) -> bool {
-    let down = |s: Status| s.pid == 0 && s.state == 0 && s.want == b'd';
-    // Down either way, runsv running or not: the `ok` FIFO need not be
-    // opened (half the system calls of a look at a stopped service).
-    if record(svc).is_some_and(down) {
-        return true;
-    }
-    match probe(svc) {
-        Probe::Record(s) => s.pid == 0 && s.state == 0 && s.want == b'd',
-        Probe::NotRunning => true,
-        Probe::Unreadable => false,
-    }
-}
-
-/// An `sv status` line starting with `run:`.
-fn is_running(svc: &Path) -> bool {
-    matches!(probe(svc), Probe::Record(s) if s.state == 1)
+/// The record of a service stopped on our `d`: no pid, state down, want down.
+fn says_down(s: Status) -> bool {
+    s.pid == 0 && s.state == 0 && s.want == b'd'
 }
 
 /// What is known of a log service's pipe.
@@ -208,52 +234,52 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 }
 
 /// `sv -w N force-stop /etc/service/*`: `d` to every service, wait until
-/// each is down, `k` to those that are not when `wait` has passed. Each is
-/// sent `x` once down, so that runsv exits as soon as its log has read the
-/// pipe to the end (see [`wait_down`]). A TERM
+/// each is down, `k` to those that are not when `wait` has passed. A TERM
 /// meanwhile is raised only afterwards, as the reference's would be.
-/// Returns the services sent `x`.
-pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<PathBuf>, Unwind> {
+/// Returns the services seen down.
+pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Svc>, Unwind> {
     let deadline = Instant::now() + wait;
-    let mut pending: Vec<PathBuf> = Vec::new();
-    let mut exiting: Vec<PathBuf> = Vec::new();
+    // Every `d` first, so that the services stop side by side; then the
+    // watches, and a first look at every record (a change between the `d`
+    // and its watch is seen there).
+    let mut pending: Vec<Svc> = list(dir)
+        .into_iter()
+        .map(Svc::new)
+        .filter(|s| s.control(b'd'))
+        .collect();
+    let mut stopped: Vec<Svc> = Vec::new();
     // Whether every service is watched (a directory may fail to open, at a
     // descriptor limit): if not, all are looked at again every 100 ms.
     let mut all_watched = true;
-    for svc in list(dir) {
-        let watched = init.watch_dir(&svc.join("supervise"));
-        if control(&svc, b'd') {
-            all_watched &= watched;
-            pending.push(svc);
-        }
+    for svc in &pending {
+        all_watched &= init.watch_dir(&svc.supervise);
     }
-    let mut first = true;
+    let mut first_look = true;
     loop {
-        let changed = init.take_changes();
-        let look = std::mem::take(&mut first) || changed || !all_watched;
-        pending.retain(|s| {
-            // Nothing changed since the last look: nothing can be down.
-            if !look {
-                return true;
+        let changes = init.take_changes();
+        let (down, still): (Vec<Svc>, Vec<Svc>) = pending.into_iter().partition(|s| {
+            if changes.child || !all_watched {
+                // A runsv may be gone: is_down asks the `ok` FIFO too.
+                s.is_down()
+            } else if first_look || changes.dirs {
+                // A record was replaced (or was before the watches were
+                // set): it may say down.
+                s.record().is_some_and(says_down)
+            } else {
+                false
             }
-            let down = is_down(s);
-            if down {
-                // runsvdir has been told to exit already: runsv may exit
-                // too, once its log has drained. Not sooner: `x` to a
-                // running service is one more TERM.
-                control(s, b'x');
-                exiting.push(s.clone());
-            }
-            !down
         });
+        first_look = false;
+        stopped.extend(down);
+        pending = still;
         if pending.is_empty() {
-            return Ok(exiting);
+            return Ok(stopped);
         }
         if Instant::now() >= deadline {
             for s in &pending {
-                control(s, b'k');
+                s.control(b'k');
             }
-            return Ok(exiting);
+            return Ok(stopped);
         }
         let mut next = deadline;
         if !all_watched {
@@ -264,53 +290,107 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Pat
     }
 }
 
+/// A service of [`wait_down`]'s.
+struct Waited {
+    svc: Svc,
+    /// It has a log service (whose pipe is drained before the kill-all).
+    logged: bool,
+    /// Its runsv was sent `x`.
+    exiting: bool,
+    /// When it was seen running and told again to stop, and whether it
+    /// has been sent `k` since.
+    told: Option<(Instant, bool)>,
+}
+
+/// Watches a service's directories for [`wait_down`] and says what is
+/// known of it; false when a directory that exists cannot be watched
+/// (descriptor limits), which means looking again every 100 ms.
+fn meet(init: &mut Init, svc: Svc) -> (Waited, bool) {
+    let log = svc.dir.join("log/supervise");
+    let logged = log.is_dir();
+    let watched = (init.watch_dir(&svc.supervise) || !svc.supervise.is_dir())
+        && (!logged || init.watch_dir(&log));
+    let w = Waited {
+        svc,
+        logged,
+        exiting: false,
+        told: None,
+    };
+    (w, watched)
+}
+
 /// The reference's `wait_for_runit_services`: until no service runs, each
 /// still running told again to stop (`k` once it has had `wait`). Here
 /// also, for at most `wait`, until every log service has read all that was
-/// written to it (services without one are not waited for): each runsv is sent `x` once its service is down (runit's
+/// written to it (services without one are not waited for): the runsv of
+/// each service with a log is sent `x` once its service is down (runit's
 /// runsvdir exits on TERM without signalling them); it then closes the log's
 /// pipe, the log reads to the end and exits, and so does runsv, which wakes
 /// us as SIGCHLD (runsvdir is gone by now, so runsv is our child). Once the
 /// pipes of all logs still running are empty, they are given DRAIN_GRACE
 /// to exit, no more: a stray child of a service may hold a pipe open.
-/// `exiting`: the services already sent `x`.
-pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, mut exiting: Vec<PathBuf>) -> Flow {
+///
+/// A service that is down and has no log is done with: its runsv is left
+/// to the kill-all, as in the reference, and nothing can start it again.
+/// `stopped`: the services [`force_stop`] saw down.
+pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, stopped: Vec<Svc>) -> Flow {
     let drain_until = Instant::now() + wait;
-    let mut told: Vec<(PathBuf, Instant, bool)> = Vec::new();
-    let mut watched: Vec<PathBuf> = Vec::new();
+    let mut known: Vec<Waited> = Vec::new();
+    let mut done: Vec<PathBuf> = Vec::new();
     let mut drained_since: Option<Instant> = None;
     let mut all_watched = true;
+    // Sends `x` to a stopped service with a log; true when it is done with.
+    let settle = |w: &mut Waited| {
+        if w.logged {
+            w.svc.control(b'x');
+            w.exiting = true;
+            false
+        } else {
+            true
+        }
+    };
+    for svc in stopped {
+        let (mut w, watched) = meet(init, svc);
+        all_watched &= watched;
+        if settle(&mut w) {
+            done.push(w.svc.dir);
+        } else {
+            known.push(w);
+        }
+    }
     loop {
-        let services = list(dir);
-        for svc in &services {
-            if !watched.contains(svc) {
-                let sup = svc.join("supervise");
-                let log = svc.join("log/supervise");
-                // A directory that exists but cannot be watched (descriptor
-                // limits) means looking again every 100 ms.
-                all_watched &= init.watch_dir(&sup) || !sup.is_dir();
-                all_watched &= init.watch_dir(&log) || !log.is_dir();
-                watched.push(svc.clone());
+        // The reference globs `/etc/service/*` at every look.
+        for path in list(dir) {
+            if !done.contains(&path) && !known.iter().any(|w| w.svc.dir == path) {
+                let (w, watched) = meet(init, Svc::new(path));
+                all_watched &= watched;
+                known.push(w);
             }
-            if !exiting.contains(svc) && is_down(svc) {
-                control(svc, b'x');
-                exiting.push(svc.clone());
+        }
+        let mut i = 0;
+        while i < known.len() {
+            let w = &mut known[i];
+            if !w.exiting && w.svc.is_down() && settle(w) {
+                done.push(known.remove(i).svc.dir);
+            } else {
+                i += 1;
             }
         }
         let now = Instant::now();
-        let running: Vec<&PathBuf> = services.iter().filter(|s| is_running(s)).collect();
         let mut next: Option<Instant> = None;
         let mut at = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
-        for svc in &running {
-            match told.iter_mut().find(|(p, _, _)| p == *svc) {
+        let mut running = false;
+        for w in known.iter_mut().filter(|w| w.svc.is_running()) {
+            running = true;
+            match &mut w.told {
                 None => {
-                    control(svc, b'd');
-                    told.push(((*svc).clone(), now, false));
+                    w.svc.control(b'd');
+                    w.told = Some((now, false));
                     at(now + wait);
                 }
-                Some((_, since, killed)) => {
+                Some((since, killed)) => {
                     if !*killed && now >= *since + wait {
-                        control(svc, b'k');
+                        w.svc.control(b'k');
                         *killed = true;
                     } else if !*killed {
                         at(*since + wait);
@@ -318,20 +398,18 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, mut exiting: Vec<P
                 }
             }
         }
-        // Wait for every runsv to exit; but when all that is left has empty
-        // log pipes, only for DRAIN_GRACE more (a stray writer may hold one
-        // open for ever).
+        // Wait for every runsv with a log to exit; but when all that is left
+        // has empty log pipes, only for DRAIN_GRACE more (a stray writer may
+        // hold one open for ever).
         let mut left = false;
         let mut pending = false;
         if now < drain_until {
-            for s in &services {
-                // Without a log service there is nothing to drain: that
-                // runsv is left to the kill-all, as in the reference.
-                if !s.join("log/supervise").is_dir() || probe(s) == Probe::NotRunning {
+            for w in known.iter().filter(|w| w.logged) {
+                if w.svc.probe() == Probe::NotRunning {
                     continue;
                 }
                 left = true;
-                match log_drain(s) {
+                match log_drain(&w.svc.dir) {
                     Drain::Done => {}
                     Drain::Pending | Drain::Unknown => pending = true,
                 }
@@ -347,7 +425,7 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, mut exiting: Vec<P
         } else {
             drained_since = None;
         }
-        if running.is_empty() && !left {
+        if !running && !left {
             return Ok(());
         }
         if left {
@@ -381,9 +459,10 @@ mod tests {
             .collect();
         assert_eq!(names, ["A", "a", "b"]);
         // No runsv: not running, and nothing to send to.
-        assert_eq!(probe(&dir.join("a")), Probe::NotRunning);
-        assert!(!control(&dir.join("a"), b'd'));
-        assert!(is_down(&dir.join("a")) && !is_running(&dir.join("a")));
+        let a = Svc::new(dir.join("a"));
+        assert_eq!(a.probe(), Probe::NotRunning);
+        assert!(!a.control(b'd'));
+        assert!(a.is_down() && !a.is_running());
         assert_eq!(log_drain(&dir.join("a")), Drain::Done);
         let _ = std::fs::remove_dir_all(&dir);
     }
