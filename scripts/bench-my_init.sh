@@ -5,7 +5,12 @@
 #   - boot: from the exec of PID 1 to every one of N services running (each
 #     run script creates a file, then execs sleep);
 #   - stop: from SIGTERM to PID 1 (what `docker stop` sends) to its exit;
-#   - memory: PID 1's PSS (/proc/PID/smaps_rollup) once everything runs.
+#   - memory: PID 1's PSS (/proc/PID/smaps_rollup) once everything runs;
+#   - CPU of the stop, when a cgroup CPU accounting file can be made
+#     (cgroup v1 cpuacct, or v2 cpu.stat): every process of the namespace,
+#     and PID 1 alone (moved into a cgroup of its own once booted). On a
+#     2-core machine a stop of 12 services is CPU-bound, so this says what
+#     each init costs more steadily than the wall time.
 # Twice: over Debian's runit (/usr/bin) and over ours (bind-mounted over
 # /usr/bin/runsvdir, runsv and sv inside the namespace). Prints medians and
 # the ratios reference/ours, and a baseline: runsvdir itself as PID 1 (the
@@ -52,7 +57,7 @@ while [ $# -gt 0 ]; do
     --bindir) BUILT=$2; shift 2 ;;
     --tmpdir) TMPBASE=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-my_init.sh: unknown argument: $1" >&2; exit 100 ;;
   esac
 done
@@ -78,6 +83,33 @@ top = tempfile.mkdtemp(prefix="bench-my_init-", dir=sys.argv[5])
 SETTLE = 1.2  # seconds the services run before the stop
 libc = ctypes.CDLL(None, use_errno=True)
 IN_CREATE = 0x100
+
+def accounting():
+    """A cgroup whose CPU use can be read: (directory, reader), or None."""
+    tries = [("/sys/fs/cgroup/cpuacct", lambda d: int(open(d + "/cpuacct.usage").read()))]
+    def v2(d):
+        for line in open(d + "/cpu.stat"):
+            if line.startswith("usage_usec "):
+                return int(line.split()[1]) * 1000
+        raise OSError("no usage_usec")
+    tries += [("/sys/fs/cgroup/unified", v2), ("/sys/fs/cgroup", v2)]
+    for root, read in tries:
+        d = os.path.join(root, "bench-my_init-%d" % os.getpid())
+        try:
+            os.mkdir(d)
+            os.mkdir(d + "/pid1")
+            read(d)
+            read(d + "/pid1")
+            return d, read
+        except OSError:
+            for x in (d + "/pid1", d):
+                try:
+                    os.rmdir(x)
+                except OSError:
+                    pass
+    return None
+
+CGROUP = accounting()
 
 def make_etc(path):
     os.makedirs(path)
@@ -145,6 +177,8 @@ def one(argv, our_runit, n):
            "sh", etc,
            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
            "LANG=C.UTF-8"] + argv
+    if CGROUP:
+        cmd = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', CGROUP[0]] + cmd
     ino = watch(os.path.join(etc, "up"))
     errlog = open(os.path.join(top, "stderr%d" % n), "w+")
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -184,6 +218,11 @@ def one(argv, our_runit, n):
     # sleeps a second after a service that lived less than one, which would
     # measure that sleep instead of the stop.
     time.sleep(max(0.0, seen + SETTLE - time.perf_counter()))
+    cpu0 = cpu1_0 = 0
+    if CGROUP:
+        # PID 1 alone in a cgroup of its own; what it started stays behind.
+        open(CGROUP[0] + "/pid1/cgroup.procs", "w").write(str(pid1))
+        cpu0, cpu1_0 = CGROUP[1](CGROUP[0]), CGROUP[1](CGROUP[0] + "/pid1")
     t1 = time.perf_counter()
     try:
         signal.pidfd_send_signal(pidfd, signal.SIGTERM)
@@ -192,11 +231,15 @@ def one(argv, our_runit, n):
     if not select.select([pidfd], [], [], 60)[0]:
         fail("PID 1 did not exit within 60 s of SIGTERM")
     stop = time.perf_counter() - t1
+    cpu = cpu1 = 0.0
+    if CGROUP:
+        cpu1 = (CGROUP[1](CGROUP[0] + "/pid1") - cpu1_0) / 1e6
+        cpu = (CGROUP[1](CGROUP[0]) - cpu0) / 1e6  # includes pid1/
     os.close(pidfd)
     p.wait()
     errlog.close()
     shutil.rmtree(etc, ignore_errors=True)
-    return boot, stop, pss
+    return boot, stop, pss, cpu, cpu1
 
 def summary(label, results, baseline=None):
     if os.environ.get("BENCH_VERBOSE"):
@@ -206,11 +249,15 @@ def summary(label, results, baseline=None):
     boot = statistics.median(r[0] for r in results) * 1000
     stop = statistics.median(r[1] for r in results) * 1000
     pss = statistics.median(r[2] for r in results)
+    cpu = statistics.median(r[3] for r in results)
+    cpu1 = statistics.median(r[4] for r in results)
     extra = ""
     if baseline:
         extra = "   (own: boot %+.1f ms, stop %+.1f ms)" % (boot - baseline[0], stop - baseline[1])
     print("  %-10s boot %8.1f ms   stop %8.1f ms   PID 1 PSS %7d KiB%s" % (label, boot, stop, pss, extra))
-    return boot, stop, pss
+    if CGROUP:
+        print("  %-10s stop CPU %6.1f ms, of which PID 1 %6.1f ms" % ("", cpu, cpu1))
+    return boot, stop, pss, cpu, cpu1
 
 counter = 0
 print("my_init: %d services, median of %d runs, trees in %s" % (nservices, runs, sys.argv[5]))
@@ -231,6 +278,9 @@ try:
         o = summary("ours", results["ours"], b)
         print("  ratio (reference/ours): boot %.1fx   stop %.1fx   memory %.1fx" %
               (r[0] / o[0], r[1] / o[1], r[2] / max(o[2], 1)))
+        if CGROUP:
+            print("  ratio (reference/ours): stop CPU %.1fx   PID 1's stop CPU %.1fx" %
+                  (r[3] / max(o[3], 0.001), r[4] / max(o[4], 0.001)))
         def own(i):
             if r[i] - b[i] <= 1 or o[i] - b[i] <= 1:
                 return "n/a (within noise of the baseline)"
@@ -239,4 +289,10 @@ try:
         sys.stdout.flush()
 finally:
     shutil.rmtree(top, ignore_errors=True)
+    if CGROUP:
+        for x in (CGROUP[0] + "/pid1", CGROUP[0]):
+            try:
+                os.rmdir(x)
+            except OSError:
+                pass
 EOF
