@@ -257,8 +257,10 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Svc
     let mut first_look = true;
     loop {
         let changes = init.take_changes();
-        let (down, still): (Vec<Svc>, Vec<Svc>) = pending.into_iter().partition(|s| {
-            if changes.child || !all_watched {
+        let mut i = 0;
+        while i < pending.len() {
+            let s = &pending[i];
+            let down = if changes.child || !all_watched {
                 // A runsv may be gone: is_down asks the `ok` FIFO too.
                 s.is_down()
             } else if first_look || changes.dirs {
@@ -267,11 +269,14 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Svc
                 s.record().is_some_and(says_down)
             } else {
                 false
+            };
+            if down {
+                stopped.push(pending.swap_remove(i));
+            } else {
+                i += 1;
             }
-        });
+        }
         first_look = false;
-        stopped.extend(down);
-        pending = still;
         if pending.is_empty() {
             return Ok(stopped);
         }
