@@ -37,13 +37,16 @@
 //!   changed (only their records are read then) or a child exited (then
 //!   also whether runsv still runs).
 //!
-//! Measured with scripts/bench-my_init.sh (12 services, 2-core machine
-//! shared with builds, load 1-3, medians of 7, trees on tmpfs): over our
-//! runit, SIGTERM to PID 1's exit 12.2 ms for ours against 70.3 ms for the
-//! reference (runsvdir alone as PID 1: 4.8 ms); over Debian's runit 12.7 ms
-//! against 456 ms (runit's sv, which the reference runs, looks every 420
-//! ms). With inotify, ours paid an SRCU grace period at its exit and waited
-//! for runsvdir's exit, which paid one too: 25-35 ms then.
+//! Measured with scripts/bench-my_init.sh (12 services, 2-core machine,
+//! medians of 15, trees on tmpfs), over our runit: SIGTERM to PID 1's exit
+//! 5.8 ms for ours against 25.1 ms for the reference (runsvdir alone as
+//! PID 1: 2.8 ms); over Debian's runit 6.3 ms against 443 ms (runit's sv,
+//! which the reference runs, looks every 420 ms). A stop of 12 services is
+//! CPU-bound on two cores: the namespace spends 10.0 ms of CPU in ours, of
+//! which PID 1 2.0 ms (reaping and its exit included), against 28.5 and
+//! 20.8 ms in the reference; runsv's status files and the services' exits
+//! are most of the rest, which both pay. With inotify, ours paid an SRCU
+//! grace period at its exit, and runsvdir another: 25-35 ms then.
 
 use super::init::{Flow, Init, Unwind};
 use crate::fifo;
