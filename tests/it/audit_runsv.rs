@@ -281,3 +281,55 @@ fn audit_runsv_control_script_without_log_pipe_warns() {
         );
     }
 }
+
+/// Starts `runsv s` (a service that runs), overwrites `supervise/status`
+/// and `stat` with garbage, sends `u` (which changes nothing) and returns
+/// what the two files hold then.
+fn rewrite_after_corruption(runsv: &Path, name: &str) -> (Vec<u8>, String) {
+    let d = TestDir::new(name);
+    script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
+    let mut c = clean_command(runsv);
+    c.arg("s")
+        .current_dir(&d.path)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    let _p = Proc::start(c);
+    let sup = d.join("s/supervise");
+    common::wait_for("the service running", || {
+        common::state_pid(&d.join("s")).is_some_and(|(state, pid)| state == 1 && pid != 0)
+    });
+    fs::write(sup.join("status"), b"garbage").unwrap();
+    fs::write(sup.join("stat"), b"garbage\n").unwrap();
+    {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(sup.join("control"))
+            .unwrap();
+        f.write_all(b"u").unwrap();
+    }
+    let mut got = (Vec::new(), String::new());
+    common::wait_for("the files written again", || {
+        got = (
+            fs::read(sup.join("status")).unwrap_or_default(),
+            fs::read_to_string(sup.join("stat")).unwrap_or_default(),
+        );
+        got.0.len() == 20
+    });
+    got
+}
+
+/// An update that changes nothing still writes the files when they no
+/// longer hold what runsv wrote (ours skips rewriting identical files,
+/// doc/differences.md §2.8), as runit's always does.
+#[test]
+fn audit_runsv_a_corrupted_status_is_written_again() {
+    let test = "audit_runsv_a_corrupted_status_is_written_again";
+    let (record, stat) = rewrite_after_corruption(&common::ours("runsv"), test);
+    assert_eq!(stat, "run\n");
+    assert_eq!((record[19], record[17]), (1, b'u'), "{record:?}");
+    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
+        let (r, s) = rewrite_after_corruption(&theirs, test);
+        assert_eq!((r[16..].to_vec(), s), (record[16..].to_vec(), stat));
+    }
+}

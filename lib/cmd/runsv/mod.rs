@@ -73,10 +73,12 @@ struct Shell {
     /// Whether each service's files could not be written at the last update
     /// (main, log), and when to try again.
     stale: [bool; 2],
-    /// The `stat` text and `status` record each service's files hold now
-    /// (main, log), when the last write succeeded: an update that would
-    /// write the same bytes again is skipped (a `x` to a stopped service,
-    /// a second `d`). runit rewrites them; only their mtime would differ.
+    /// The `stat` text and `status` record last written for each service
+    /// (main, log), when that write succeeded: an update that would write
+    /// the same bytes again is skipped if the files still hold them (an `x`
+    /// or TERM to runsv once its service is down). runit rewrites them; only
+    /// their mtime differs. Reading two small files costs far less than
+    /// creating and renaming two (doc/differences.md §2.8).
     written: [Option<(String, [u8; status::STATUS_LEN])>; 2],
     retry_at: Option<Instant>,
     /// Set while retrying: the warnings were said the first time.
@@ -211,6 +213,20 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
             return 0;
         }
     }
+}
+
+/// Whether `dir`'s `stat` and `status` hold exactly `stat` and `record`.
+fn files_hold(dir: &str, stat: &str, record: &[u8; status::STATUS_LEN]) -> bool {
+    let holds = |name: &str, want: &[u8]| {
+        let mut buf = [0u8; 64];
+        let Ok(file) = crate::open::read(format!("{dir}{name}")) else {
+            return false;
+        };
+        // One read: both files are far shorter than the buffer, and are
+        // replaced whole (by rename), never written in place by runsv.
+        matches!(nix::unistd::read(file.as_raw_fd(), &mut buf), Ok(n) if &buf[..n] == want)
+    };
+    holds("status", record) && holds("stat", stat.as_bytes())
 }
 
 fn dir_of(which: Which) -> &'static str {
@@ -566,11 +582,12 @@ impl Effects for Shell {
         }
         let encoded = record.encode();
         let slot = &mut self.written[which as usize];
-        if !with_pid
-            && slot
-                .as_ref()
-                .is_some_and(|(s, r)| s == stat && *r == encoded)
-        {
+        let same = slot
+            .as_ref()
+            .is_some_and(|(s, r)| s == stat && *r == encoded);
+        // Skipped only while the files still hold those bytes: a file
+        // removed or overwritten meanwhile is written again, as runit would.
+        if !with_pid && same && files_hold(dir_of(which), stat, &encoded) {
             return false;
         }
         *slot = None;
