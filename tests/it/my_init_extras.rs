@@ -96,7 +96,7 @@ fn job_tree(name: &str, exit: &str) -> Tree {
     )
     .service(
         "other",
-        "#!/bin/sh\nexec 2>/dev/null\ntrap 'echo other got TERM >> /etc/trace; kill $!; exit 0' TERM\necho other up >> /etc/trace\nsleep 1000 &\nwait $!\n",
+        "#!/bin/sh\nexec 2>/dev/null\ntrap 'echo other got TERM >> /etc/trace; kill $!; exit 0' TERM\nsleep 1000 &\necho other up >> /etc/trace\nwait $!\n",
     )
     .exe("my_init.pre_shutdown.d/10-pre", "#!/bin/sh\necho pre >> /etc/trace\n");
     t

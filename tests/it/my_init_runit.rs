@@ -10,7 +10,7 @@ use nix::sys::signal::Signal;
 
 fn polite(name: &str) -> String {
     format!(
-        "#!/bin/sh\nexec 2>/dev/null\ntrap 'echo {name} got TERM >> /etc/trace; kill $!; exit 0' TERM\necho {name} up >> /etc/trace\nsleep 1000 &\nwait $!\n"
+        "#!/bin/sh\nexec 2>/dev/null\ntrap 'echo {name} got TERM >> /etc/trace; kill $!; exit 0' TERM\nsleep 1000 &\necho {name} up >> /etc/trace\nwait $!\n"
     )
 }
 
@@ -118,7 +118,7 @@ fn log_lines_survive_the_shutdown() {
     let t = Tree::new("my_init-log-lines");
     t.service(
         "talker",
-        "#!/bin/sh\nexec 2>&1\ntrap 'i=0; while [ $i -lt 300 ]; do echo bye $i; i=$((i+1)); done; echo last; kill $!; exit 0' TERM\necho talker up >> /etc/trace\nsleep 1000 &\nwait $!\n",
+        "#!/bin/sh\nexec 2>&1\ntrap 'i=0; while [ $i -lt 300 ]; do echo bye $i; i=$((i+1)); done; echo last; kill $!; exit 0' TERM\nsleep 1000 &\necho talker up >> /etc/trace\nwait $!\n",
     )
     .exe("service/talker/log/run", "#!/bin/sh\nexec svlogd main\n")
     .mkdir("service/talker/log/main");

@@ -16,7 +16,7 @@ fn note(name: &str) -> String {
 /// A service that records its start and its TERM.
 fn polite(name: &str) -> String {
     format!(
-        "#!/bin/sh\nexec 2>/dev/null\ntrap 'echo {name} got TERM >> /etc/trace; kill $!; exit 0' TERM\necho {name} up >> /etc/trace\nsleep 1000 &\nwait $!\n"
+        "#!/bin/sh\nexec 2>/dev/null\ntrap 'echo {name} got TERM >> /etc/trace; kill $!; exit 0' TERM\nsleep 1000 &\necho {name} up >> /etc/trace\nwait $!\n"
     )
 }
 
@@ -140,7 +140,9 @@ fn int_while_running() {
 fn term_to_the_main_command() {
     let t = hooked_tree("my_init-stop-main");
     t.mkdir("service");
-    let main = "trap 'echo main got TERM >> /etc/trace; kill $!; exit 5' TERM; echo main up >> /etc/trace; sleep 1000 & wait $!";
+    // The sleep starts before "main up" is written: a TERM right after it
+    // must find `$!` set (a race the test itself had).
+    let main = "trap 'echo main got TERM >> /etc/trace; kill $!; exit 5' TERM; sleep 1000 & echo main up >> /etc/trace; wait $!";
     let sc = Scenario::new(&["--", "sh", "-c", main]).during(|r| {
         r.wait_trace("main up");
         r.signal(Signal::SIGTERM);
