@@ -4,6 +4,7 @@
 use crate::common;
 use crate::svlogd_support;
 
+use crate::golden::Golden;
 use common::{ours, theirs_or_skip, wait_for};
 use std::fs;
 use std::path::Path;
@@ -53,17 +54,23 @@ fn stable(dump: &str) -> String {
         .collect()
 }
 
+/// Runs `scenario` with ours and, when installed, with Debian's svlogd: the
+/// stable part of both must be the same, and equal the golden file
+/// `golden/svlogd_signals/<test>.txt` recorded from Debian's (re-record:
+/// `crate::golden`), so ours is checked without the reference too.
 fn compare(test: &str, scenario: impl Fn(&Path) -> String) -> String {
+    let golden = Golden::new("svlogd_signals", test);
     let a = scenario(&ours("svlogd"));
-    let Some(theirs) = theirs_or_skip("svlogd", test) else {
-        return a;
-    };
-    let b = scenario(&theirs);
-    assert_eq!(
-        stable(&a),
-        stable(&b),
-        "{test}: ours (left) and runit's (right) differ"
-    );
+    if let Some(theirs) = theirs_or_skip("svlogd", test) {
+        let b = scenario(&theirs);
+        assert_eq!(
+            stable(&a),
+            stable(&b),
+            "{test}: ours (left) and runit's (right) differ"
+        );
+        golden.reference(&stable(&b));
+    }
+    golden.check("ours", &stable(&a));
     a
 }
 

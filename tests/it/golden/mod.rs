@@ -6,7 +6,7 @@
 //! written over the files, ours still compared afterwards):
 //!
 //! ```text
-//! RUNIT_RS_RECORD_GOLDEN=1 cargo test --test it -- runsv_diff:: sv_diff:: sv_errors:: runsv_sv_commands:: svlogd_diff::
+//! RUNIT_RS_RECORD_GOLDEN=1 cargo test --test it -- runsv_diff:: sv_diff:: sv_errors:: runsv_sv_commands:: svlogd_diff:: svlogd_signals::
 //! ```
 //!
 //! and review the change with `git diff tests/it/golden/`. Only the
