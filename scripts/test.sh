@@ -17,6 +17,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
   # ps and pgrep: the my_init tests and the fault-injection scenarios.
   { command -v ps && command -v pgrep; } >/dev/null 2>&1 || need+=(procps)
+  # fuzz/: libfuzzer-sys compiles libFuzzer (checked, not run, in CI).
+  command -v c++ >/dev/null 2>&1 || need+=(g++)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     apt-get update -qq
@@ -29,6 +31,10 @@ fi
 # are in Cargo.toml and lib/lib.rs).
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
+# The fuzz targets drive the library's internals (runsv's Effects, the
+# parsers): they must keep compiling as those change. Running them is
+# scripts/fuzz.sh's job (nightly, cargo-fuzz); libfuzzer-sys builds C++.
+cargo check --quiet --manifest-path fuzz/Cargo.toml
 cargo build --bins
 # The release's one static file, for tests/rootfs.rs (20-60 s on 2 cores).
 # If it cannot be built, the rest still runs and rootfs.rs says why.

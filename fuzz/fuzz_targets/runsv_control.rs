@@ -40,6 +40,15 @@ impl Effects for World {
         let i = b"tdxkpchaiq12u".iter().position(|&x| x == c);
         i.is_some_and(|i| (self.handles >> (i % 8)) & 1 != 0)
     }
+    fn has_control_script(&mut self, c: u8) -> bool {
+        // The scripts that handle their letter exist; so does `control/t`
+        // whenever the top bit is set (one that exists and does not handle).
+        self.control_script(c) || (c == b't' && self.handles & 0x80 != 0)
+    }
+    fn status_failed(&mut self, _: Which) -> bool {
+        // A full disk now and then, chosen by the input.
+        self.handles & 0x40 != 0 && self.tai % 2 == 0
+    }
     fn signal(&mut self, pid: i32, _: Signal) {
         assert!(pid > 1, "signal to pid {pid}");
         assert!(
