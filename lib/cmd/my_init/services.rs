@@ -39,12 +39,12 @@
 //!
 //! Measured with scripts/bench-my_init.sh (12 services, 2-core machine,
 //! medians of 15, trees on tmpfs), over our runit: SIGTERM to PID 1's exit
-//! 5.7 ms for ours against 22.5 ms for the reference (runsvdir alone as
-//! PID 1: 2.3 ms); over Debian's runit 7.0 ms against 445 ms (runit's sv,
+//! 5.5 ms for ours against 23.6 ms for the reference (runsvdir alone as
+//! PID 1: 2.3 ms); over Debian's runit 6.4 ms against 444 ms (runit's sv,
 //! which the reference runs, looks every 420 ms). A stop of 12 services is
-//! CPU-bound on two cores: the namespace spends 9.8 ms of CPU in ours, of
-//! which PID 1 1.7 ms (reaping and its exit included), against 25.8 and
-//! 18.7 ms in the reference; runsv's status files and the services' exits
+//! CPU-bound on two cores: the namespace spends 9.5 ms of CPU in ours, of
+//! which PID 1 1.6 ms (reaping and its exit included), against 27.8 and
+//! 20.1 ms in the reference; runsv's status files and the services' exits
 //! are most of the rest, which both pay. With inotify, ours paid an SRCU
 //! grace period at its exit, and runsvdir another: 25-35 ms then.
 
