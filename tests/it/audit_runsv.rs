@@ -4,6 +4,7 @@
 //! with Debian's runsv when it is installed.
 
 use crate::common;
+use crate::reference;
 
 use common::{clean_command, script, wait_until, Proc, TestDir};
 use std::fs;
@@ -31,16 +32,19 @@ fn first_line(runsv: &Path, name: &str, setup: &dyn Fn(&Path)) -> String {
     text.lines().next().unwrap_or("").to_string()
 }
 
+/// Runs `scenario` with our runsv and, when installed, with Debian's, which
+/// must give the same; returns ours (for the caller's expected result).
+fn both<T: PartialEq + std::fmt::Debug>(test: &str, scenario: impl Fn(&Path) -> T) -> T {
+    reference::same(
+        test,
+        reference::runit("runsv", test),
+        || scenario(&common::ours("runsv")),
+        |theirs| scenario(&theirs),
+    )
+}
+
 fn same_line(test: &str, setup: &dyn Fn(&Path), expected: &str) {
-    let ours = first_line(&common::ours("runsv"), test, setup);
-    assert_eq!(ours, expected);
-    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
-        assert_eq!(
-            first_line(&theirs, test, setup),
-            ours,
-            "runit's runsv (left) vs ours (right)"
-        );
-    }
+    assert_eq!(both(test, |runsv| first_line(runsv, test, setup)), expected);
 }
 
 #[test]
@@ -161,21 +165,13 @@ const NO_PIPE: &str =
     "runsv s: fatal: unable to setup filedescriptor for ./run: file descriptor not open";
 
 fn same_up_after_exit(test: &str, finish: bool, lines: usize) {
-    let ours = run_after_exit(&common::ours("runsv"), test, finish, lines);
     assert_eq!(
-        ours,
+        both(test, |runsv| run_after_exit(runsv, test, finish, lines)),
         (
             vec![NO_PIPE.to_string(); lines],
             "run, want exit\n".to_string()
         )
     );
-    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
-        assert_eq!(
-            run_after_exit(&theirs, test, finish, lines),
-            ours,
-            "runit's runsv (left) vs ours (right)"
-        );
-    }
 }
 
 #[test]
@@ -231,21 +227,13 @@ fn log_up_after_exit(runsv: &Path, name: &str) -> Vec<String> {
 #[test]
 fn audit_runsv_log_up_after_exit_closes_again() {
     let test = "audit_runsv_log_up_after_exit_closes_again";
-    let ours = log_up_after_exit(&common::ours("runsv"), test);
     assert_eq!(
-        ours,
+        both(test, |runsv| log_up_after_exit(runsv, test)),
         [
             "runsv s: warning: unable to close logpipe[1]: file descriptor not open",
             "runsv s: warning: unable to close logpipe[0]: file descriptor not open",
         ]
     );
-    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
-        assert_eq!(
-            log_up_after_exit(&theirs, test),
-            ours,
-            "runit's runsv (left) vs ours (right)"
-        );
-    }
 }
 
 /// `u` after `x` with a `control/u`: the script cannot get the closed log
@@ -261,9 +249,8 @@ fn control_after_exit(runsv: &Path, name: &str) -> (Vec<String>, bool) {
 #[test]
 fn audit_runsv_control_script_without_log_pipe_warns() {
     let test = "audit_runsv_control_script_without_log_pipe_warns";
-    let ours = control_after_exit(&common::ours("runsv"), test);
     assert_eq!(
-        ours,
+        both(test, |runsv| control_after_exit(runsv, test)),
         (
             vec![
                 "runsv s: warning: unable to setup stdout for control/u: file descriptor not open"
@@ -273,18 +260,12 @@ fn audit_runsv_control_script_without_log_pipe_warns() {
             true
         )
     );
-    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
-        assert_eq!(
-            control_after_exit(&theirs, test),
-            ours,
-            "runit's runsv (left) vs ours (right)"
-        );
-    }
 }
 
 /// Starts `runsv s` (a service that runs), overwrites `supervise/status`
 /// and `stat` with garbage, sends `u` (which changes nothing) and returns
-/// what the two files hold then.
+/// what the two files hold then (the record's flags and state bytes, after
+/// its time and pid).
 fn rewrite_after_corruption(runsv: &Path, name: &str) -> (Vec<u8>, String) {
     let d = TestDir::new(name);
     script(d.join("s/run"), "#!/bin/sh\nexec sleep 1000\n");
@@ -316,7 +297,7 @@ fn rewrite_after_corruption(runsv: &Path, name: &str) -> (Vec<u8>, String) {
         );
         got.0.len() == 20
     });
-    got
+    (got.0[16..].to_vec(), got.1)
 }
 
 /// An update that changes nothing still writes the files when they no
@@ -325,11 +306,9 @@ fn rewrite_after_corruption(runsv: &Path, name: &str) -> (Vec<u8>, String) {
 #[test]
 fn audit_runsv_a_corrupted_status_is_written_again() {
     let test = "audit_runsv_a_corrupted_status_is_written_again";
-    let (record, stat) = rewrite_after_corruption(&common::ours("runsv"), test);
-    assert_eq!(stat, "run\n");
-    assert_eq!((record[19], record[17]), (1, b'u'), "{record:?}");
-    if let Some(theirs) = common::theirs_or_skip("runsv", test) {
-        let (r, s) = rewrite_after_corruption(&theirs, test);
-        assert_eq!((r[16..].to_vec(), s), (record[16..].to_vec(), stat));
-    }
+    // Not paused, want up, no TERM, state run; `stat` says run.
+    assert_eq!(
+        both(test, |runsv| rewrite_after_corruption(runsv, test)),
+        (vec![0, b'u', 0, 1], "run\n".to_string())
+    );
 }
