@@ -16,10 +16,10 @@
 //! directory is watched (dnotify, init.rs), so its last status change wakes us.
 
 use super::init::{Unwind, Waited};
-use super::services::{self, Probe};
+use super::services::{self, Probe, Svc};
 use super::MyInit;
 use nix::unistd::Pid;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What ended the wait for runit or the main command.
 pub enum Ended {
@@ -31,11 +31,11 @@ pub enum Ended {
 /// Waits for `pid` (runsvdir or the main command), and, when a service is
 /// followed, for that service to exit for good.
 pub fn wait(m: &mut MyInit, pid: Pid) -> Result<Ended, Unwind> {
-    let svc: Option<PathBuf> = m
+    let svc: Option<Svc> = m
         .opts
         .follow_service
         .as_ref()
-        .map(|n| Path::new(services::SERVICE_DIR).join(n));
+        .map(|n| Svc::new(Path::new(services::SERVICE_DIR).join(n)));
     let started = crate::tai::Tai64n::now();
     let mut seen_running = false;
     let mut watched = false;
@@ -46,18 +46,19 @@ pub fn wait(m: &mut MyInit, pid: Pid) -> Result<Ended, Unwind> {
         if let Some(s) = &svc {
             if !watched {
                 // Not watchable until runsv has made supervise/.
-                watched = m.init.watch_dir(&s.join("supervise"));
+                watched = m.init.watch_dir(s.supervise());
             }
-            match services::probe(s) {
+            match s.probe() {
                 Probe::Record(r) if r.pid != 0 => seen_running = true,
                 Probe::Record(r)
                     if r.state == 0
                         && r.want == b'd'
-                        && (seen_running || (r.time.secs >= started.secs && !has_down_file(s))) =>
+                        && (seen_running
+                            || (r.time.secs >= started.secs && !has_down_file(&s.dir))) =>
                 {
-                    return Ok(Ended::Service(exit_code(s)));
+                    return Ok(Ended::Service(exit_code(&s.dir)));
                 }
-                Probe::NotRunning if seen_running => return Ok(Ended::Service(exit_code(s))),
+                Probe::NotRunning if seen_running => return Ok(Ended::Service(exit_code(&s.dir))),
                 _ => {}
             }
         }

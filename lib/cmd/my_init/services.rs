@@ -109,6 +109,11 @@ impl Svc {
         }
     }
 
+    /// Its `supervise/` directory (what a watch is set on).
+    pub fn supervise(&self) -> &Path {
+        &self.supervise
+    }
+
     /// sv's status read: runsv running (the `ok` FIFO has a reader), then
     /// the 20-byte record.
     pub fn probe(&self) -> Probe {
