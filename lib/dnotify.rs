@@ -1,14 +1,14 @@
 //! Directory change notification by dnotify (fcntl F_NOTIFY): a directory is
 //! held open and every change of one of its entries arrives as SIGIO, which
 //! the supervisors read from the signalfd they already poll. It names no
-//! entry, so a change means "look again". inotify would name it, but the
+//! entry, so a change means "look again" (a real-time signal set with
+//! F_SETSIG names at least the directory). inotify would name the entry, but the
 //! last close of an inotify instance that has held watches waits for an SRCU
 //! grace period (10-20 ms measured on a 2-core machine, up to 92 ms), paid
 //! again at every exit; closing a dnotify descriptor costs nothing.
 
 use nix::errno::Errno;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 /// An entry was created (linux/fcntl.h's `DN_CREATE`).
@@ -27,12 +27,16 @@ const MULTISHOT: u32 = 0x8000_0000;
 /// returned descriptor is closed. SIGIO must already be blocked and read
 /// from a signalfd: its default action ends the process.
 pub fn watch(dir: &Path, events: u32) -> Result<OwnedFd, Errno> {
-    let fd = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
-        .open(dir)
-        .map(OwnedFd::from)
-        .map_err(|e| crate::errstr::errno(&e))?;
-    crate::sys::notify_dir(fd.as_fd(), events | MULTISHOT)?;
+    let fd = OwnedFd::from(crate::open::dir(dir)?);
+    watch_fd(fd.as_fd(), events, None)?;
     Ok(fd)
+}
+
+/// [`watch`] of a directory already open (read-only): the watch lasts
+/// until the last descriptor of that open is closed. With `signal` (a
+/// real-time signal, blocked and read from a signalfd), each change arrives
+/// as that signal naming the descriptor (`ssi_fd`), not as SIGIO; SIGIO
+/// still comes if the kernel's queue of signals is full.
+pub fn watch_fd(dir: BorrowedFd, events: u32, signal: Option<i32>) -> Result<(), Errno> {
+    crate::sys::notify_dir(dir, events | MULTISHOT, signal)
 }

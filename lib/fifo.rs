@@ -5,7 +5,7 @@
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::{Mode, SFlag};
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::Path;
 
 /// `mkfifo(path, 0600)`, an existing file being no error.
@@ -35,6 +35,11 @@ pub fn open(path: impl AsRef<Path>, access: OFlag) -> Result<OwnedFd, Errno> {
 /// Client side: can a writer open `path` (`supervise/ok` or `control`)?
 pub fn open_writer(path: impl AsRef<Path>) -> Result<OwnedFd, Errno> {
     open(path, OFlag::O_WRONLY)
+}
+
+/// [`open_writer`] of `name` in the open directory `dir` (a `supervise/`).
+pub fn open_writer_in(dir: BorrowedFd, name: impl AsRef<Path>) -> Result<OwnedFd, Errno> {
+    crate::open::write_in(dir, name).map(OwnedFd::from)
 }
 
 /// Reads one byte from a non-blocking FIFO; None when nothing is there.

@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 pub mod cli;
 pub mod cmd;
+pub mod dirents;
 pub mod dnotify;
 pub mod envdir;
 pub mod errstr;

@@ -125,7 +125,15 @@ impl RecordBuf {
 /// The record in the file `path` when it holds exactly one: open, one
 /// read, close (runsv replaces the file whole, by rename).
 pub fn read(path: &std::path::Path) -> Option<Status> {
-    let file = crate::open::read(path).ok()?;
+    record_of(crate::open::read(path).ok()?)
+}
+
+/// [`read`] of `name` in the open directory `dir` (a `supervise/`).
+pub fn read_in(dir: std::os::fd::BorrowedFd, name: &str) -> Option<Status> {
+    record_of(crate::open::read_in(dir, name).ok()?)
+}
+
+fn record_of(file: std::fs::File) -> Option<Status> {
     let mut buf = RecordBuf::default();
     match buf.read_once(file.as_fd()) {
         Ok(true) => Some(buf.status()),

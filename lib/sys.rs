@@ -429,20 +429,26 @@ pub fn memrchr(needle: u8, hay: &[u8]) -> Option<usize> {
     }
 }
 
-/// Opens `name` relative to the directory `dir` (openat(2)) as a `File`.
-pub fn openat_file(
-    dir: std::os::fd::BorrowedFd,
-    name: &str,
+/// Opens `path`, relative to the directory `dir` when given, as a
+/// close-on-exec `File`. Always by openat(2), also without a directory:
+/// musl's open() follows every close-on-exec open with an fcntl(F_SETFD)
+/// (for kernels older than 2.6.23), one more system call for each of the
+/// files the supervisors open all the time (runsv's status files, my_init's
+/// looks at them at shutdown); its openat() does not.
+pub fn open_file<P: ?Sized + nix::NixPath>(
+    dir: Option<std::os::fd::BorrowedFd>,
+    path: &P,
     flags: nix::fcntl::OFlag,
     mode: nix::sys::stat::Mode,
 ) -> Result<std::fs::File, Errno> {
     use std::os::fd::{AsRawFd, FromRawFd};
-    let fd = nix::fcntl::openat(
-        Some(dir.as_raw_fd()),
-        name,
-        flags | nix::fcntl::OFlag::O_CLOEXEC,
-        mode,
-    )?;
+    let flags = flags | nix::fcntl::OFlag::O_CLOEXEC;
+    let fd = loop {
+        match nix::fcntl::openat(dir.map(|d| d.as_raw_fd()), path, flags, mode) {
+            Err(Errno::EINTR) => continue,
+            r => break r?,
+        }
+    };
     // SAFETY: `fd` was just returned by openat and is owned by nothing else,
     // so the File becomes its only owner.
     Ok(unsafe { std::fs::File::from_raw_fd(fd) })
@@ -519,20 +525,74 @@ pub fn pidfd_send_signal(fd: std::os::fd::BorrowedFd, sig: Option<Signal>) -> Re
     Ok(())
 }
 
+/// getdents64(2): the directory open as `fd` fills `buf` with its next
+/// entries (struct linux_dirent64); 0 at the end.
+pub fn getdents(fd: std::os::fd::BorrowedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`,
+        // which is borrowed mutably for the call; the descriptor is borrowed,
+        // so it stays open meanwhile.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+        match Errno::result(r) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|n| n as usize),
+        }
+    }
+}
+
+/// linux/fcntl.h's `F_SETSIG`, which the libc crate lacks on x86_64.
+const F_SETSIG: c_int = 10;
+
 /// dnotify (fcntl F_NOTIFY): SIGIO to this process whenever one of `events`
 /// (`DN_*` bits, `DN_MULTISHOT` to keep the watch) happens to an entry of the
 /// directory open as `fd`, until this process closes `fd`. Unlike inotify,
 /// whose last close waits for an SRCU grace period (10-20 ms measured here,
 /// also at exit), closing it costs nothing.
-pub fn notify_dir(fd: std::os::fd::BorrowedFd, events: u32) -> Result<(), Errno> {
+///
+/// With `signal` (a real-time signal), F_SETSIG first: each change then
+/// queues that signal with `fd` in its siginfo (`ssi_fd`), naming the
+/// directory; if the queue is full the kernel sends a plain SIGIO instead.
+pub fn notify_dir(
+    fd: std::os::fd::BorrowedFd,
+    events: u32,
+    signal: Option<c_int>,
+) -> Result<(), Errno> {
     use std::os::fd::AsRawFd;
-    // SAFETY: F_NOTIFY takes an integer argument and touches no memory of
-    // ours; the descriptor is borrowed, so it stays open meanwhile.
+    if let Some(sig) = signal {
+        // SAFETY: F_SETSIG takes an integer argument and touches no memory
+        // of ours; the descriptor is borrowed, so it stays open meanwhile.
+        let r = unsafe { libc::fcntl(fd.as_raw_fd(), F_SETSIG, sig) };
+        if r == -1 {
+            return Err(Errno::last());
+        }
+    }
+    // SAFETY: as above, for F_NOTIFY.
     let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_NOTIFY, events as libc::c_int) };
     if r == -1 {
         return Err(Errno::last());
     }
     Ok(())
+}
+
+/// `set` with the signal number `signo` added: nix's `Signal` has no
+/// real-time signals.
+pub fn sigset_with(set: nix::sys::signal::SigSet, signo: c_int) -> nix::sys::signal::SigSet {
+    let mut raw: libc::sigset_t = *set.as_ref();
+    // SAFETY: `raw` is an initialized sigset_t that sigaddset only writes
+    // within (an out-of-range number is refused with EINVAL, nothing
+    // written); the result is a set the kernel accepts as any other.
+    unsafe {
+        libc::sigaddset(&mut raw, signo);
+        nix::sys::signal::SigSet::from_sigset_t_unchecked(raw)
+    }
 }
 
 /// Starts writeback of `len` bytes of `file` from `offset` and returns at

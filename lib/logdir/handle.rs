@@ -2,7 +2,6 @@
 //! the names inside it (all `*at(2)`, relative to the descriptor). The
 //! current file, the old files and the processor all work through one.
 
-use crate::sys::openat_file;
 use nix::errno::Errno;
 use nix::fcntl::{renameat, OFlag};
 use nix::sys::stat::{fstatat, Mode};
@@ -33,37 +32,20 @@ impl DirHandle {
         self.dir.as_raw_fd()
     }
 
-    fn open_at(&self, name: &str, flags: OFlag, mode: u32) -> Result<File, Errno> {
-        openat_file(
-            self.dir.as_fd(),
-            name,
-            flags | OFlag::O_NONBLOCK,
-            Mode::from_bits_truncate(mode),
-        )
-    }
-
     /// runit's open modes (lib/open.rs), relative to this directory: always
     /// non-blocking and close-on-exec. `O_RDONLY`.
     pub fn read_at(&self, name: &str) -> Result<File, Errno> {
-        self.open_at(name, OFlag::O_RDONLY, 0)
+        crate::open::read_in(self.dir.as_fd(), name)
     }
 
     /// `O_WRONLY|O_APPEND|O_CREAT`, created with `mode` (before umask).
     pub fn append_at(&self, name: &str, mode: u32) -> Result<File, Errno> {
-        self.open_at(
-            name,
-            OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT,
-            mode,
-        )
+        crate::open::append_in(self.dir.as_fd(), name, mode)
     }
 
     /// `O_WRONLY|O_CREAT|O_TRUNC`, created with `mode` (before umask).
     pub fn trunc_at(&self, name: &str, mode: u32) -> Result<File, Errno> {
-        self.open_at(
-            name,
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC,
-            mode,
-        )
+        crate::open::trunc_in(self.dir.as_fd(), name, mode)
     }
 
     pub fn stat_at(&self, name: &str) -> Result<libc::stat, Errno> {
