@@ -213,13 +213,9 @@ pub fn export(env: &Env, files: &Files, to_dir: bool) -> Vec<Problem> {
 /// Entry names of `dir` in Python's sorted order (code points); nothing when
 /// it is not a directory.
 pub fn listdir(dir: &Path) -> Vec<Vec<u8>> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
+    let Ok(mut names) = crate::dirents::names(dir) else {
         return Vec::new();
     };
-    let mut names: Vec<Vec<u8>> = rd
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().as_bytes().to_vec())
-        .collect();
     names.sort_by_cached_key(|n| code_points(n));
     names
 }

@@ -1,16 +1,17 @@
 //! The waiting machinery of PID 1: one poll over a signalfd (SIGCHLD, SIGTERM,
-//! SIGINT, and SIGIO from the services' `supervise/` directories watched
-//! during shutdown). Every wake reaps every exited child (orphans included);
-//! the statuses of the children my_init started are kept until asked for,
-//! everything else is just reaped.
+//! SIGINT, and the signals of the services' `supervise/` directories watched
+//! during shutdown). A wake that brought a SIGCHLD reaps every exited child
+//! (orphans included); the statuses of the children my_init started are kept
+//! until asked for, everything else is just reaped.
 //!
 //! The directories are watched with dnotify (fcntl F_NOTIFY), not inotify:
 //! the last close of an inotify instance that has held watches waits for an
 //! SRCU grace period, 10-20 ms on this machine, and PID 1's exit (what a
 //! `docker stop` waits for) paid it every time. A dnotify watch ends with its
-//! descriptor at no cost; it names no entry, so any rename, creation or
-//! removal in a watched directory makes every watched service be looked at
-//! again (a dozen small reads).
+//! descriptor at no cost. The stop's watches (services.rs) signal with
+//! [`dir_signal`], whose siginfo names the directory, so a change makes only
+//! that service be looked at again; the others' plain SIGIO names nothing and
+//! makes every service be looked at again.
 //!
 //! The reference's control flow is Python exceptions: the first SIGTERM or
 //! SIGINT raises KeyboardInterrupt wherever it is waiting and both signals
@@ -30,7 +31,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::os::fd::OwnedFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -77,27 +78,50 @@ pub struct Init {
     watching: bool,
     /// What changed since the last look.
     changed: Changes,
+    /// Descriptors to close once the kill-all's TERM is out ([`Init::park`]).
+    parked: Vec<OwnedFd>,
 }
 
 /// What changed since the last look at the services.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Changes {
-    /// A child exited (a runsv may be gone).
+    /// A child my_init did not start exited (a runsv may be gone: runsvdir
+    /// is, and its runsv processes are ours).
     pub child: bool,
-    /// A watched directory changed (dnotify's SIGIO, which does not say
-    /// which: a real-time signal per watch would, but queues one signal and
-    /// one wake-up per change, and measured slower).
+    /// A watched directory changed, and which is not known: a plain SIGIO
+    /// (the watches of [`Init::watch_dir`], or a full signal queue).
     pub dirs: bool,
+    /// The directories, by descriptor, that a watch set with
+    /// [`DIR_SIGNAL`] said changed.
+    pub named: Vec<RawFd>,
+}
+
+impl Changes {
+    /// Whether the directory open as `fd` may have changed.
+    pub fn touched(&self, fd: Option<RawFd>) -> bool {
+        self.dirs || fd.is_some_and(|fd| self.named.contains(&fd))
+    }
+}
+
+/// The real-time signal a watch names its directory with (dnotify's
+/// F_SETSIG): at shutdown each service's `supervise/` is looked at again
+/// only when it changed, not every service at every change (a dozen
+/// services renaming five files each made that quadratic).
+pub fn dir_signal() -> i32 {
+    libc::SIGRTMIN()
 }
 
 impl Init {
     pub fn new(level: u8) -> Result<Init, Errno> {
-        let signals = Signals::new(&[
-            Signal::SIGCHLD,
-            Signal::SIGTERM,
-            Signal::SIGINT,
-            Signal::SIGIO,
-        ])?;
+        let signals = Signals::with_numbers(
+            &[
+                Signal::SIGCHLD,
+                Signal::SIGTERM,
+                Signal::SIGINT,
+                Signal::SIGIO,
+            ],
+            &[dir_signal()],
+        )?;
         Ok(Init {
             level,
             signals,
@@ -110,6 +134,7 @@ impl Init {
             watches: Vec::new(),
             watching: false,
             changed: Changes::default(),
+            parked: Vec::new(),
         })
     }
 
@@ -152,6 +177,9 @@ impl Init {
                     if let Some((pid, w)) = raw_status(&ws) {
                         if self.watched.contains(&pid) {
                             self.statuses.insert(pid, w);
+                        } else {
+                            // An orphan: a runsv once runsvdir is gone.
+                            self.changed.child = true;
                         }
                     }
                 }
@@ -169,7 +197,7 @@ impl Init {
     fn take_signals(&mut self, interruptible: bool) -> Flow {
         self.absorb_signals();
         if interruptible {
-            self.checkpoint()
+            self.raise_pending()
         } else {
             Ok(())
         }
@@ -178,6 +206,10 @@ impl Init {
     /// Raises a remembered or pending interrupt.
     pub fn checkpoint(&mut self) -> Flow {
         self.absorb_signals();
+        self.raise_pending()
+    }
+
+    fn raise_pending(&mut self) -> Flow {
         if self.pending {
             self.pending = false;
             return Err(Unwind::Interrupt);
@@ -188,24 +220,31 @@ impl Init {
     /// Reads the signalfd: an interrupt is remembered (once armed), a
     /// child's exit and a directory's change are noted.
     fn absorb_signals(&mut self) {
-        for s in self.signals.drain() {
-            match s {
-                Signal::SIGTERM | Signal::SIGINT if self.armed => {
-                    self.armed = false;
-                    self.pending = true;
-                }
-                Signal::SIGCHLD => {
-                    self.changed.child = true;
-                    self.sigchld_unreaped = true;
-                }
-                Signal::SIGIO => self.changed.dirs = true,
+        let dir_signal = dir_signal();
+        let (mut interrupt, mut child, mut dirs) = (false, false, false);
+        let named = &mut self.changed.named;
+        self.signals
+            .drain_each(|r| match Signal::try_from(r.signo) {
+                Ok(Signal::SIGTERM | Signal::SIGINT) => interrupt = true,
+                Ok(Signal::SIGCHLD) => child = true,
+                Ok(Signal::SIGIO) => dirs = true,
+                _ if r.signo == dir_signal && !named.contains(&r.fd) => named.push(r.fd),
                 _ => {}
-            }
+            });
+        if interrupt && self.armed {
+            self.armed = false;
+            self.pending = true;
         }
+        if child {
+            self.sigchld_unreaped = true;
+        }
+        self.changed.dirs |= dirs;
     }
 
     /// Sleeps until a signal (a watched directory's change included) or
-    /// `deadline`, then reaps and reads the signals.
+    /// `deadline`, then reads the signals and, after a SIGCHLD, reaps. A
+    /// child that exits after the read sends a SIGCHLD of its own, which
+    /// ends the next wait at once.
     pub fn wait_event(&mut self, deadline: Option<Instant>, interruptible: bool) -> Flow {
         // A child's signal already read and not yet reaped: look, don't sleep.
         let deadline = if self.sigchld_unreaped {
@@ -214,8 +253,15 @@ impl Init {
             deadline
         };
         crate::poll::readable(&[self.signals.as_fd()], deadline);
-        self.reap();
-        self.take_signals(interruptible)
+        self.absorb_signals();
+        if self.sigchld_unreaped {
+            self.reap();
+        }
+        if interruptible {
+            self.raise_pending()
+        } else {
+            Ok(())
+        }
     }
 
     /// What changed since the last call.
@@ -248,8 +294,9 @@ impl Init {
         deadline: Option<Instant>,
         interruptible: bool,
     ) -> Result<Waited, Unwind> {
+        self.reap();
+        self.take_signals(interruptible)?;
         loop {
-            self.reap();
             if let Some(w) = self.statuses.remove(&pid.as_raw()) {
                 self.watched.remove(&pid.as_raw());
                 return Ok(Waited::Status(w));
@@ -257,7 +304,6 @@ impl Init {
             if !self.watched.contains(&pid.as_raw()) || !self.children_left {
                 return Ok(Waited::Unknown);
             }
-            self.take_signals(interruptible)?;
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(Waited::TimedOut);
             }
@@ -297,13 +343,14 @@ impl Init {
     pub fn kill_all(&mut self, timeout: Option<Duration>, own_only: bool) -> Flow {
         self.info("Killing all processes...");
         signal_all(Signal::SIGTERM, own_only);
+        self.parked.clear();
         let deadline = timeout.map(|t| Instant::now() + t);
+        self.reap();
+        self.take_signals(true)?;
         loop {
-            self.reap();
             if !self.children_left {
                 return Ok(());
             }
-            self.take_signals(true)?;
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 self.warn("Not all processes have exited in time. Forcing them to exit.");
                 signal_all(Signal::SIGKILL, own_only);
@@ -331,6 +378,12 @@ impl Init {
     /// Removes every watch (closes the directories).
     pub fn unwatch_all(&mut self) {
         self.watches.clear();
+    }
+
+    /// Keeps `fds` (the stop's watched directories) open until the kill-all
+    /// has sent its TERM, or until the end.
+    pub fn park(&mut self, fds: Vec<OwnedFd>) {
+        self.parked.extend(fds);
     }
 
     /// Whether status changes wake [`Init::wait_event`].

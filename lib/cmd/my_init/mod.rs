@@ -300,8 +300,12 @@ impl MyInit {
             self.init
                 .stop_child(b"runit daemon", runit, self.kill_process_timeout())?;
         }
-        services::wait_down(&mut self.init, dir, wait, stopped)?;
+        let held = services::wait_down(&mut self.init, dir, wait, stopped)?;
+        // The watches end with the kill-all's signal sent, not on the way
+        // to it: closing two dozen watched directories is work PID 1 can do
+        // while the last processes exit.
         self.init.unwatch_all();
+        self.init.park(held);
         self.run_scripts_in(b"/etc/my_init.post_shutdown.d/")
     }
 

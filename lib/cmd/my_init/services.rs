@@ -7,9 +7,11 @@
 //! same protocol is spoken in-process: `d` written to each
 //! `supervise/control` (force-stop's only command), the `supervise/status`
 //! record read again whenever runsv renames a new one into place (dnotify on
-//! each `supervise/` directory, its SIGIO read from the same signalfd, so
-//! orphans are still reaped and signals still seen), and `k` written to whatever is
-//! not down when the timeout passes, as force-stop does. sv's own waiting
+//! each `supervise/` directory, its signal read from the same signalfd, so
+//! orphans are still reaped and signals still seen), and `k` written to
+//! whatever is not down when the timeout passes, as force-stop does. Each
+//! `supervise/` directory is held open for the whole stop: its files are
+//! opened by name in it, and its watch's signal names it ([`Svc`]). sv's own waiting
 //! (lib/cmd/sv/wait.rs) is not reused: it owns the process while it waits
 //! and keeps runit's 420 ms moments for its output; PID 1 must keep reaping
 //! and has no output to pace.
@@ -33,9 +35,9 @@
 //!   taken the `x` gets 250 ms more, no longer: a stray child of the service
 //!   may hold the pipe open for ever. Emptiness announces itself through no
 //!   file, so a log with bytes left is looked at every 5 ms;
-//! - services are looked at again only when a `supervise/` directory
-//!   changed (only their records are read then) or a child exited (then
-//!   also whether runsv still runs).
+//! - a service is looked at again only when its `supervise/` directory
+//!   changed (only its record is read then), or every service when a child
+//!   my_init did not start exited (then also whether runsv still runs).
 //!
 //! Measured with scripts/bench-my_init.sh (12 services, 2-core machine,
 //! medians of 15, trees on tmpfs), over our runit: SIGTERM to PID 1's exit
@@ -48,10 +50,11 @@
 //! are most of the rest, which both pay. With inotify, ours paid an SRCU
 //! grace period at its exit, and runsvdir another: 25-35 ms then.
 
-use super::init::{Flow, Init, Unwind};
+use super::init::{Init, Unwind};
 use crate::fifo;
 use crate::status::Status;
 use nix::errno::Errno;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -70,14 +73,10 @@ pub enum Probe {
 
 /// The services as the shell's `/etc/service/*` lists them.
 pub fn list(dir: &Path) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
+    let Ok(mut names) = crate::dirents::names(dir) else {
         return Vec::new();
     };
-    let mut names: Vec<Vec<u8>> = rd
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().as_bytes().to_vec())
-        .filter(|n| n.first() != Some(&b'.'))
-        .collect();
+    names.retain(|n| n.first() != Some(&b'.'));
     names.sort();
     names
         .into_iter()
@@ -85,28 +84,42 @@ pub fn list(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A service directory and the files of it that the stop looks at, their
-/// paths made once: built again at every look, they were allocations that
-/// musl's allocator mapped and unmapped each time (measured: a tenth of
-/// PID 1's time during a stop).
+/// A service directory as the stop looks at it: made once per service, not
+/// at every look (each look's allocations were mappings that musl's
+/// allocator made and unmade, a tenth of PID 1's time during a stop).
 pub struct Svc {
     pub dir: PathBuf,
     supervise: PathBuf,
-    status: PathBuf,
-    ok: PathBuf,
-    control: PathBuf,
+    /// The `supervise/` directory held open ([`Svc::open`]): its files are
+    /// then opened by name in it, not by a whole path walked again at every
+    /// look, and its dnotify watch lasts as long as this descriptor.
+    held: Option<OwnedFd>,
+    /// Its watch is set.
+    watched: bool,
 }
 
 impl Svc {
     pub fn new(dir: PathBuf) -> Svc {
-        let supervise = dir.join("supervise");
         Svc {
-            status: supervise.join("status"),
-            ok: supervise.join("ok"),
-            control: supervise.join("control"),
-            supervise,
+            supervise: dir.join("supervise"),
             dir,
+            held: None,
+            watched: false,
         }
+    }
+
+    /// [`Svc::new`], its `supervise/` directory held open if it is one.
+    pub fn open(dir: PathBuf) -> Svc {
+        let mut svc = Svc::new(dir);
+        svc.hold();
+        svc
+    }
+
+    fn hold(&mut self) -> Option<BorrowedFd<'_>> {
+        if self.held.is_none() {
+            self.held = crate::open::dir(&self.supervise).ok().map(OwnedFd::from);
+        }
+        self.held.as_ref().map(|fd| fd.as_fd())
     }
 
     /// Its `supervise/` directory (what a watch is set on).
@@ -114,10 +127,49 @@ impl Svc {
         &self.supervise
     }
 
+    /// Whether its `supervise/` directory could be held open: it exists, and
+    /// is a directory.
+    fn is_held(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// Watches its `supervise/` directory for replaced files (runsv renames
+    /// each `*.new` into place); false when it cannot be opened.
+    pub fn watch(&mut self) -> bool {
+        if !self.watched {
+            let signal = Some(super::init::dir_signal());
+            self.watched = self.hold().is_some_and(|fd| {
+                crate::dnotify::watch_fd(fd, crate::dnotify::RENAME, signal).is_ok()
+            });
+        }
+        self.watched
+    }
+
+    /// The descriptor its watch names it by.
+    fn watch_fd(&self) -> Option<RawFd> {
+        self.held
+            .as_ref()
+            .filter(|_| self.watched)
+            .map(|fd| fd.as_raw_fd())
+    }
+
+    /// The descriptors it holds (what keeps its watch).
+    pub fn into_held(self) -> Option<OwnedFd> {
+        self.held
+    }
+
+    /// The FIFO `supervise/<name>` opened for writing.
+    fn writer(&self, name: &str) -> Result<OwnedFd, Errno> {
+        match &self.held {
+            Some(fd) => fifo::open_writer_in(fd.as_fd(), name),
+            None => fifo::open_writer(self.supervise.join(name)),
+        }
+    }
+
     /// sv's status read: runsv running (the `ok` FIFO has a reader), then
     /// the 20-byte record.
     pub fn probe(&self) -> Probe {
-        if fifo::open_writer(&self.ok).is_err() {
+        if self.writer("ok").is_err() {
             return Probe::NotRunning;
         }
         match self.record() {
@@ -128,12 +180,29 @@ impl Svc {
 
     /// The 20-byte record, whether runsv runs or not.
     fn record(&self) -> Option<Status> {
-        crate::status::read(&self.status)
+        match &self.held {
+            Some(fd) => crate::status::read_in(fd.as_fd(), "status"),
+            None => crate::status::read(&self.supervise.join("status")),
+        }
+    }
+
+    /// The bytes of `supervise/<name>` (empty when it cannot be read).
+    fn file(&self, name: &str) -> Vec<u8> {
+        use std::io::Read;
+        let file = match &self.held {
+            Some(fd) => crate::open::read_in(fd.as_fd(), name),
+            None => crate::open::read(self.supervise.join(name)),
+        };
+        let mut bytes = Vec::new();
+        if let Ok(mut f) = file {
+            let _ = f.read_to_end(&mut bytes);
+        }
+        bytes
     }
 
     /// Writes one control byte; false when runsv is not there to read it.
     pub fn control(&self, byte: u8) -> bool {
-        match fifo::open_writer(&self.control) {
+        match self.writer("control") {
             Ok(fd) => loop {
                 match nix::unistd::write(&fd, &[byte]) {
                     Err(Errno::EINTR) => continue,
@@ -152,14 +221,9 @@ impl Svc {
     fn is_down(&self) -> bool {
         // Down either way, runsv running or not: the `ok` FIFO need not be
         // opened (half the system calls of a look at a stopped service).
-        if self.record().is_some_and(says_down) {
-            return true;
-        }
-        match self.probe() {
-            Probe::Record(s) => says_down(s),
-            Probe::NotRunning => true,
-            Probe::Unreadable => false,
-        }
+        // Otherwise down only if runsv is gone: a record replaced since is
+        // a change of the directory, looked at again then.
+        self.record().is_some_and(says_down) || self.writer("ok").is_err()
     }
 
     /// An `sv status` line starting with `run:`.
@@ -189,24 +253,20 @@ enum Drain {
     Unknown,
 }
 
-/// Whether the log service of `svc` has read everything written so far:
+/// Whether the log service `log` has read everything written so far:
 /// its standard input, opened again through /proc, has no unread bytes
 /// (svlogd writes every complete line it has read when the kill-all's TERM
 /// comes). A process that keeps the pipe open (a service's stray child)
 /// then cannot hold the stop up.
-fn log_drain(svc: &Path) -> Drain {
-    let log = svc.join("log");
-    if !log.join("supervise").is_dir() {
-        return Drain::Done;
-    }
-    let pid = match probe(&log) {
+fn log_drain(log: &Svc) -> Drain {
+    let pid = match log.probe() {
         Probe::Record(s) if s.pid > 1 => s.pid,
         Probe::Record(_) | Probe::NotRunning => return Drain::Done,
         Probe::Unreadable => return Drain::Unknown,
     };
     // Until runsv has taken the `x` (it may be in its one-second pause after
     // a short run), it still holds the pipe and will close it: wait.
-    let stat = std::fs::read(log.join("supervise/stat")).unwrap_or_default();
+    let stat = log.file("stat");
     if !stat.windows(9).any(|w| w == b"want exit") {
         return Drain::Unknown;
     }
@@ -214,7 +274,6 @@ fn log_drain(svc: &Path) -> Drain {
     let Ok(f) = fifo::open(&path, nix::fcntl::OFlag::O_RDONLY) else {
         return Drain::Unknown;
     };
-    use std::os::fd::AsFd;
     if !fifo::is_fifo(&path).unwrap_or(false) {
         return Drain::Unknown;
     }
@@ -244,34 +303,33 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 /// `sv -w N force-stop /etc/service/*`: `d` to every service, wait until
 /// each is down, `k` to those that are not when `wait` has passed. A TERM
 /// meanwhile is raised only afterwards, as the reference's would be.
-/// Returns the services seen down.
-pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Svc>, Unwind> {
+/// Returns the services seen down, for [`wait_down`].
+pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Waited>, Unwind> {
     let deadline = Instant::now() + wait;
     // Every `d` first, so that the services stop side by side; then the
-    // watches, and a first look at every record (a change between the `d`
-    // and its watch is seen there).
-    let mut pending: Vec<Svc> = list(dir)
+    // watches (and what wait_down needs to know, while the services stop),
+    // and a first look at every record (a change between the `d` and its
+    // watch is seen there).
+    let told: Vec<Svc> = list(dir)
         .into_iter()
-        .map(Svc::new)
+        .map(Svc::open)
         .filter(|s| s.control(b'd'))
         .collect();
-    let mut stopped: Vec<Svc> = Vec::new();
+    let mut pending: Vec<Waited> = told.into_iter().map(Waited::meet).collect();
+    let mut stopped: Vec<Waited> = Vec::with_capacity(pending.len());
     // Whether every service is watched (a directory may fail to open, at a
     // descriptor limit): if not, all are looked at again every 100 ms.
-    let mut all_watched = true;
-    for svc in &pending {
-        all_watched &= init.watch_dir(&svc.supervise);
-    }
+    let all_watched = pending.iter().all(|w| w.watched);
     let mut first_look = true;
     loop {
         let changes = init.take_changes();
         let mut i = 0;
         while i < pending.len() {
-            let s = &pending[i];
+            let s = &pending[i].svc;
             let down = if changes.child || !all_watched {
                 // A runsv may be gone: is_down asks the `ok` FIFO too.
                 s.is_down()
-            } else if first_look || changes.dirs {
+            } else if first_look || changes.touched(s.watch_fd()) {
                 // A record was replaced (or was before the watches were
                 // set): it may say down.
                 s.record().is_some_and(says_down)
@@ -289,8 +347,8 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Svc
             return Ok(stopped);
         }
         if Instant::now() >= deadline {
-            for s in &pending {
-                s.control(b'k');
+            for w in &pending {
+                w.svc.control(b'k');
             }
             return Ok(stopped);
         }
@@ -303,11 +361,14 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Svc
     }
 }
 
-/// A service of [`wait_down`]'s.
-struct Waited {
+/// A service being stopped, and what [`wait_down`] needs of it.
+pub struct Waited {
     svc: Svc,
-    /// It has a log service (whose pipe is drained before the kill-all).
-    logged: bool,
+    /// Its directories that exist are watched.
+    watched: bool,
+    /// Its log service, if it has one (whose pipe is drained before the
+    /// kill-all).
+    log: Option<Box<Svc>>,
     /// Its runsv was sent `x`.
     exiting: bool,
     /// When it was seen running and told again to stop, and whether it
@@ -315,21 +376,30 @@ struct Waited {
     told: Option<(Instant, bool)>,
 }
 
-/// Watches a service's directories for [`wait_down`] and says what is
-/// known of it; false when a directory that exists cannot be watched
-/// (descriptor limits), which means looking again every 100 ms.
-fn meet(init: &mut Init, svc: Svc) -> (Waited, bool) {
-    let log = svc.dir.join("log/supervise");
-    let logged = log.is_dir();
-    let watched = (init.watch_dir(&svc.supervise) || !svc.supervise.is_dir())
-        && (!logged || init.watch_dir(&log));
-    let w = Waited {
-        svc,
-        logged,
-        exiting: false,
-        told: None,
-    };
-    (w, watched)
+impl Waited {
+    /// Watches a service's directories and says what is known of it
+    /// (`watched` is false when a directory that exists cannot be watched,
+    /// at a descriptor limit: then it is looked at again every 100 ms).
+    fn meet(mut svc: Svc) -> Waited {
+        let mut log = Svc::open(svc.dir.join("log"));
+        let logged = log.is_held();
+        let watched = (svc.watch() || !svc.supervise.is_dir()) && (!logged || log.watch());
+        Waited {
+            svc,
+            watched,
+            log: logged.then(|| Box::new(log)),
+            exiting: false,
+            told: None,
+        }
+    }
+
+    /// The descriptors it holds, which keep its watches.
+    fn into_held(self) -> impl Iterator<Item = OwnedFd> {
+        self.svc
+            .into_held()
+            .into_iter()
+            .chain(self.log.and_then(|log| log.into_held()))
+    }
 }
 
 /// The reference's `wait_for_runit_services`: until no service runs, each
@@ -346,15 +416,21 @@ fn meet(init: &mut Init, svc: Svc) -> (Waited, bool) {
 /// A service that is down and has no log is done with: its runsv is left
 /// to the kill-all, as in the reference, and nothing can start it again.
 /// `stopped`: the services [`force_stop`] saw down.
-pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, stopped: Vec<Svc>) -> Flow {
+pub fn wait_down(
+    init: &mut Init,
+    dir: &Path,
+    wait: Duration,
+    stopped: Vec<Waited>,
+) -> Result<Vec<OwnedFd>, Unwind> {
     let drain_until = Instant::now() + wait;
-    let mut known: Vec<Waited> = Vec::new();
-    let mut done: Vec<PathBuf> = Vec::new();
+    let mut known: Vec<Waited> = Vec::with_capacity(stopped.len());
+    // Done with, kept until the end for their directories' descriptors.
+    let mut done: Vec<Waited> = Vec::with_capacity(stopped.len());
     let mut drained_since: Option<Instant> = None;
     let mut all_watched = true;
     // Sends `x` to a stopped service with a log; true when it is done with.
     let settle = |w: &mut Waited| {
-        if w.logged {
+        if w.log.is_some() {
             w.svc.control(b'x');
             w.exiting = true;
             false
@@ -362,21 +438,28 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, stopped: Vec<Svc>)
             true
         }
     };
-    for svc in stopped {
-        let (mut w, watched) = meet(init, svc);
-        all_watched &= watched;
+    for mut w in stopped {
+        all_watched &= w.watched;
         if settle(&mut w) {
-            done.push(w.svc.dir);
+            done.push(w);
         } else {
             known.push(w);
         }
     }
+    let held = |known: Vec<Waited>, done: Vec<Waited>| {
+        known
+            .into_iter()
+            .chain(done)
+            .flat_map(Waited::into_held)
+            .collect()
+    };
     loop {
         // The reference globs `/etc/service/*` at every look.
         for path in list(dir) {
-            if !done.contains(&path) && !known.iter().any(|w| w.svc.dir == path) {
-                let (w, watched) = meet(init, Svc::new(path));
-                all_watched &= watched;
+            let same = |w: &Waited| w.svc.dir.as_os_str() == path.as_os_str();
+            if !done.iter().any(same) && !known.iter().any(same) {
+                let w = Waited::meet(Svc::open(path));
+                all_watched &= w.watched;
                 known.push(w);
             }
         }
@@ -384,7 +467,7 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, stopped: Vec<Svc>)
         while i < known.len() {
             let w = &mut known[i];
             if !w.exiting && w.svc.is_down() && settle(w) {
-                done.push(known.remove(i).svc.dir);
+                done.push(known.remove(i));
             } else {
                 i += 1;
             }
@@ -417,12 +500,12 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, stopped: Vec<Svc>)
         let mut left = false;
         let mut pending = false;
         if now < drain_until {
-            for w in known.iter().filter(|w| w.logged) {
+            for (w, log) in known.iter().filter_map(|w| Some((w, w.log.as_ref()?))) {
                 if w.svc.probe() == Probe::NotRunning {
                     continue;
                 }
                 left = true;
-                match log_drain(&w.svc.dir) {
+                match log_drain(log) {
                     Drain::Done => {}
                     Drain::Pending | Drain::Unknown => pending = true,
                 }
@@ -439,7 +522,7 @@ pub fn wait_down(init: &mut Init, dir: &Path, wait: Duration, stopped: Vec<Svc>)
             drained_since = None;
         }
         if !running && !left {
-            return Ok(());
+            return Ok(held(known, done));
         }
         if left {
             at(drain_until);
@@ -476,7 +559,7 @@ mod tests {
         assert_eq!(a.probe(), Probe::NotRunning);
         assert!(!a.control(b'd'));
         assert!(a.is_down() && !a.is_running());
-        assert_eq!(log_drain(&dir.join("a")), Drain::Done);
+        assert_eq!(log_drain(&Svc::open(dir.join("a/log"))), Drain::Done);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
