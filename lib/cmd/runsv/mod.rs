@@ -175,34 +175,40 @@ fn run(voice: Voice, dir: &OsString) -> i32 {
         .into_iter()
         .flatten()
         .min();
+        let main_control = main_fds.control_rd.as_ref();
+        let log_control = log_fds.as_ref().and_then(|l| l.control_rd.as_ref());
         let mut fds: Vec<BorrowedFd> = vec![signals.as_fd()];
-        fds.extend(main_fds.control_rd.as_ref().map(|f| f.as_fd()));
-        fds.extend(
-            log_fds
-                .as_ref()
-                .and_then(|l| l.control_rd.as_ref())
-                .map(|f| f.as_fd()),
-        );
+        fds.extend(main_control.map(|f| f.as_fd()));
+        fds.extend(log_control.map(|f| f.as_fd()));
         let watched = fds.len();
         fds.extend(shell.notify.iter().flatten().map(|(fd, _)| fd.as_fd()));
         let ready = poll::readable(&fds, deadline);
         let notify_ready = ready.get(watched..).unwrap_or(&[]).to_vec();
         drop(fds);
+        // Each control FIFO is read only when poll found it readable, and
+        // children are reaped only after a SIGCHLD (one that comes after
+        // the read ends the next poll at once): a wake costs no system call
+        // that can only fail.
+        let main_ready = main_control.is_some() && ready.get(1) == Some(&true);
+        let log_at = 1 + usize::from(main_control.is_some());
+        let log_ready = log_control.is_some() && ready.get(log_at) == Some(&true);
 
-        let term = signals.drain().contains(&Signal::SIGTERM);
-        while let Some(r) = proc::reap_one() {
-            machine.reaped(r.pid, r.wstatus, &mut shell);
+        let signalled = signals.drain();
+        let term = signalled.contains(&Signal::SIGTERM);
+        if signalled.contains(&Signal::SIGCHLD) {
+            while let Some(r) = proc::reap_one() {
+                machine.reaped(r.pid, r.wstatus, &mut shell);
+            }
         }
         machine.fire_timers(&mut shell);
         shell.read_notifications(&notify_ready, &mut machine);
-        if let Some(c) = main_fds.control_rd.as_ref().and_then(fifo::read_byte) {
-            machine.command(Which::Main, c, &mut shell);
-        }
-        if let Some(c) = log_fds
-            .as_ref()
-            .and_then(|l| l.control_rd.as_ref())
+        if let Some(c) = main_control
+            .filter(|_| main_ready)
             .and_then(fifo::read_byte)
         {
+            machine.command(Which::Main, c, &mut shell);
+        }
+        if let Some(c) = log_control.filter(|_| log_ready).and_then(fifo::read_byte) {
             machine.command(Which::Log, c, &mut shell);
         }
         shell.retry_stale(&mut machine);
