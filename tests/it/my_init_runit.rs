@@ -182,6 +182,34 @@ fn what_is_left_for_the_post_shutdown_hook() {
     }
 }
 
+#[test]
+fn a_runsv_without_a_log_is_left_for_the_post_shutdown_hook() {
+    // Without a log service, the reference leaves runsv to the kill-all,
+    // so a post-shutdown hook sees it; so does ours. (With no hook to see
+    // it, ours sends each runsv the kill-all's word, `x`, as soon as its
+    // service is down: services.rs.)
+    let t = Tree::new("my_init-runsv-at-post");
+    t.service("a", &polite("a")).exe(
+        "my_init.post_shutdown.d/10-ps",
+        "#!/bin/sh\nps -e -o comm= > /etc/ps-at-post\necho post >> /etc/trace\n",
+    );
+    let sc = Scenario::new(&["--quiet"]).during(|r| {
+        r.wait_trace("a up");
+        r.signal(Signal::SIGTERM);
+    });
+    let ours = run_one(&t, &Which::Ours, &sc);
+    assert_eq!(ours.code, Some(2));
+    assert_eq!(ours.trace_lines(), ["a up", "a got TERM", "post"]);
+    assert_eq!(left_at_post(&ours), ["my_init", "runsv"]);
+    if let Some(reference) = reference::phusion("my_init", "runsv at post") {
+        let theirs = run_one(&t, &Which::Reference(reference), &sc);
+        assert_eq!(theirs.code, Some(2));
+        assert_eq!(theirs.trace_lines(), ours.trace_lines());
+        let left = left_at_post(&theirs);
+        assert!(left.contains(&"runsv".to_string()), "{left:?}");
+    }
+}
+
 /// The processes the post-shutdown hook saw, but for itself and its ps.
 fn left_at_post(out: &Outcome) -> Vec<String> {
     let mut v: Vec<String> = out

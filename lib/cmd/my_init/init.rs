@@ -80,6 +80,8 @@ pub struct Init {
     changed: Changes,
     /// Descriptors to close once the kill-all's TERM is out ([`Init::park`]).
     parked: Vec<OwnedFd>,
+    /// Children reaped that my_init did not start.
+    orphans: usize,
 }
 
 /// What changed since the last look at the services.
@@ -135,6 +137,7 @@ impl Init {
             watching: false,
             changed: Changes::default(),
             parked: Vec::new(),
+            orphans: 0,
         })
     }
 
@@ -180,6 +183,7 @@ impl Init {
                         } else {
                             // An orphan: a runsv once runsvdir is gone.
                             self.changed.child = true;
+                            self.orphans += 1;
                         }
                     }
                 }
@@ -262,6 +266,11 @@ impl Init {
         } else {
             Ok(())
         }
+    }
+
+    /// How many children my_init did not start have been reaped.
+    pub fn orphans(&self) -> usize {
+        self.orphans
     }
 
     /// What changed since the last call.

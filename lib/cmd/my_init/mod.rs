@@ -294,13 +294,18 @@ impl MyInit {
             // "Shutting down" line and wait stay where the reference has them.
             let _ = nix::sys::signal::kill(runit, nix::sys::signal::Signal::SIGTERM);
         }
-        let stopped = services::force_stop(&mut self.init, dir, wait)?;
+        // Nothing before the kill-all can see a runsv exit early: no
+        // post-shutdown script is there to run, and the kill-all will come
+        // (it would tell each runsv the same).
+        let exit_early =
+            self.opts.kill_all_on_exit && !self.has_scripts_in(b"/etc/my_init.post_shutdown.d/");
+        let stopped = services::force_stop(&mut self.init, dir, wait, exit_early)?;
         self.init.checkpoint()?;
         if !runit_exited {
             self.init
                 .stop_child(b"runit daemon", runit, self.kill_process_timeout())?;
         }
-        let held = services::wait_down(&mut self.init, dir, wait, stopped)?;
+        let held = services::wait_down(&mut self.init, dir, wait, stopped, exit_early)?;
         // The watches end with the kill-all's signal sent, not on the way
         // to it: closing two dozen watched directories is work PID 1 can do
         // while the last processes exit.
@@ -418,17 +423,25 @@ impl MyInit {
     }
 
     /// The pre- and post-shutdown scripts: `dir` ends with a slash.
+    /// The scripts [`MyInit::run_scripts_in`] would run in `dir`.
+    fn scripts_in(dir: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+        env::listdir(Path::new(OsStr::from_bytes(dir)))
+            .into_iter()
+            .map(move |name| [dir, &name].concat())
+            .filter(|path| startup::is_exe(path))
+    }
+
+    fn has_scripts_in(&self, dir: &[u8]) -> bool {
+        Self::scripts_in(dir).next().is_some()
+    }
+
     fn run_scripts_in(&mut self, dir: &[u8]) -> Flow {
-        for name in env::listdir(Path::new(OsStr::from_bytes(dir))) {
-            let mut path = dir.to_vec();
-            path.extend_from_slice(&name);
-            if startup::is_exe(&path) {
-                self.init.info(&format!(
-                    "Running {}...",
-                    crate::cli::argparse::py_str(&path)
-                ));
-                self.run_killable(&path, false)?;
-            }
+        for path in Self::scripts_in(dir) {
+            self.init.info(&format!(
+                "Running {}...",
+                crate::cli::argparse::py_str(&path)
+            ));
+            self.run_killable(&path, false)?;
         }
         Ok(())
     }

@@ -35,6 +35,11 @@
 //!   taken the `x` gets 250 ms more, no longer: a stray child of the service
 //!   may hold the pipe open for ever. Emptiness announces itself through no
 //!   file, so a log with bytes left is looked at every 5 ms;
+//! - when nothing could see a runsv go before the kill-all (no
+//!   post-shutdown script, and the kill-all will come), every runsv is sent
+//!   `x` once its service is down: runit's runsv takes the kill-all's TERM
+//!   as an `x`, so this is the same word, earlier, and the runsv processes
+//!   exit while the other services still stop instead of all at the end;
 //! - a service is looked at again only when its `supervise/` directory
 //!   changed (only its record is read then), or every service when a child
 //!   my_init did not start exited (then also whether runsv still runs).
@@ -304,8 +309,24 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 /// each is down, `k` to those that are not when `wait` has passed. A TERM
 /// meanwhile is raised only afterwards, as the reference's would be.
 /// Returns the services seen down, for [`wait_down`].
-pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Waited>, Unwind> {
+///
+/// Each service seen down is settled at once ([`Waited::settle`]): with
+/// `exit_early` (nothing runs between here and the kill-all that could see
+/// a runsv, and the kill-all will come) every runsv is sent `x`, which is
+/// what the kill-all's TERM would tell it (runit's runsv takes a TERM as
+/// an `x`), so that the runsv processes exit while the other services
+/// stop instead of all at the end.
+pub fn force_stop(
+    init: &mut Init,
+    dir: &Path,
+    wait: Duration,
+    exit_early: bool,
+) -> Result<Vec<Waited>, Unwind> {
     let deadline = Instant::now() + wait;
+    // Orphans reaped beyond the runsv processes told to exit mean a runsv
+    // may have died on its own: then every service is looked at again.
+    let orphans_before = init.orphans();
+    let mut told_to_exit = 0;
     // Every `d` first, so that the services stop side by side; then the
     // watches (and what wait_down needs to know, while the services stop),
     // and a first look at every record (a change between the `d` and its
@@ -323,10 +344,11 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Wai
     let mut first_look = true;
     loop {
         let changes = init.take_changes();
+        let unexpected = init.orphans() - orphans_before > told_to_exit;
         let mut i = 0;
         while i < pending.len() {
             let s = &pending[i].svc;
-            let down = if changes.child || !all_watched {
+            let down = if (changes.child && unexpected) || !all_watched {
                 // A runsv may be gone: is_down asks the `ok` FIFO too.
                 s.is_down()
             } else if first_look || changes.touched(s.watch_fd()) {
@@ -337,7 +359,10 @@ pub fn force_stop(init: &mut Init, dir: &Path, wait: Duration) -> Result<Vec<Wai
                 false
             };
             if down {
-                stopped.push(pending.swap_remove(i));
+                let mut w = pending.swap_remove(i);
+                w.settle(exit_early);
+                told_to_exit += usize::from(w.exiting);
+                stopped.push(w);
             } else {
                 i += 1;
             }
@@ -393,6 +418,17 @@ impl Waited {
         }
     }
 
+    /// Its service is down: its runsv is sent `x` if it has a log service
+    /// (to drain the log, see [`wait_down`]) or if `exit_early`. True when
+    /// nothing more is to be waited for.
+    fn settle(&mut self, exit_early: bool) -> bool {
+        if !self.exiting && (self.log.is_some() || exit_early) {
+            self.svc.control(b'x');
+            self.exiting = true;
+        }
+        self.log.is_none()
+    }
+
     /// The descriptors it holds, which keep its watches.
     fn into_held(self) -> impl Iterator<Item = OwnedFd> {
         self.svc
@@ -421,6 +457,7 @@ pub fn wait_down(
     dir: &Path,
     wait: Duration,
     stopped: Vec<Waited>,
+    exit_early: bool,
 ) -> Result<Vec<OwnedFd>, Unwind> {
     let drain_until = Instant::now() + wait;
     let mut known: Vec<Waited> = Vec::with_capacity(stopped.len());
@@ -428,16 +465,7 @@ pub fn wait_down(
     let mut done: Vec<Waited> = Vec::with_capacity(stopped.len());
     let mut drained_since: Option<Instant> = None;
     let mut all_watched = true;
-    // Sends `x` to a stopped service with a log; true when it is done with.
-    let settle = |w: &mut Waited| {
-        if w.log.is_some() {
-            w.svc.control(b'x');
-            w.exiting = true;
-            false
-        } else {
-            true
-        }
-    };
+    let settle = |w: &mut Waited| w.settle(exit_early);
     for mut w in stopped {
         all_watched &= w.watched;
         if settle(&mut w) {
