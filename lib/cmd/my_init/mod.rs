@@ -36,9 +36,13 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const RUNSVDIR: &str = "/usr/bin/runsvdir";
+/// How long the stop waits for runsvdir to exit on its TERM before it tells
+/// the services (runit's and ours exit at once; one that does not is waited
+/// for later, as the reference does, up to KILL_PROCESS_TIMEOUT).
+const RUNSVDIR_EXIT_GRACE: Duration = Duration::from_millis(50);
 const INSECURE_KEY: &str = "/usr/sbin/enable_insecure_key";
 
 /// Settings from the environment at start (the reference reads them when
@@ -287,19 +291,30 @@ impl MyInit {
         self.run_scripts_in(b"/etc/my_init.pre_shutdown.d/")?;
         let dir = Path::new(services::SERVICE_DIR);
         let wait = services::force_stop_wait(self.settings.kill_process_timeout);
-        if !runit_exited && self.init.alive(runit) {
+        let told_runit = !runit_exited && self.init.alive(runit);
+        if told_runit {
             // runsvdir exits on TERM at once without touching its runsv
             // processes; told now, it cannot start a runsv again while the
             // services stop and each runsv exits (services.rs). Its
-            // "Shutting down" line and wait stay where the reference has them.
+            // "Shutting down" line stays where the reference has it.
             let _ = nix::sys::signal::kill(runit, nix::sys::signal::Signal::SIGTERM);
         }
+        // What the stop needs is made ready while runsvdir exits.
+        let services = services::open_all(dir);
         // Nothing before the kill-all can see a runsv exit early: no
         // post-shutdown script is there to run, and the kill-all will come
         // (it would tell each runsv the same).
         let exit_early =
             self.opts.kill_all_on_exit && !self.has_scripts_in(b"/etc/my_init.post_shutdown.d/");
-        let stopped = services::force_stop(&mut self.init, dir, wait, exit_early)?;
+        if told_runit {
+            // Its exit is waited for (briefly) before the services are told:
+            // among the dozens of processes the stop wakes it was starved,
+            // its exit measured up to 7 ms late, and the stop waits for it.
+            let _ = self
+                .init
+                .wait_child(runit, Some(Instant::now() + RUNSVDIR_EXIT_GRACE), false);
+        }
+        let stopped = services::force_stop(&mut self.init, services, wait, exit_early)?;
         self.init.checkpoint()?;
         if !runit_exited {
             self.init

@@ -305,6 +305,12 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
     }
 }
 
+/// The services of `dir` (the shell's `/etc/service/*`), each with its
+/// `supervise/` directory held open, ready for [`force_stop`].
+pub fn open_all(dir: &Path) -> Vec<Svc> {
+    list(dir).into_iter().map(Svc::open).collect()
+}
+
 /// `sv -w N force-stop /etc/service/*`: `d` to every service, wait until
 /// each is down, `k` to those that are not when `wait` has passed. A TERM
 /// meanwhile is raised only afterwards, as the reference's would be.
@@ -318,7 +324,7 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 /// stop instead of all at the end.
 pub fn force_stop(
     init: &mut Init,
-    dir: &Path,
+    services: Vec<Svc>,
     wait: Duration,
     exit_early: bool,
 ) -> Result<Vec<Waited>, Unwind> {
@@ -331,11 +337,7 @@ pub fn force_stop(
     // watches (and what wait_down needs to know, while the services stop),
     // and a first look at every record (a change between the `d` and its
     // watch is seen there).
-    let told: Vec<Svc> = list(dir)
-        .into_iter()
-        .map(Svc::open)
-        .filter(|s| s.control(b'd'))
-        .collect();
+    let told: Vec<Svc> = services.into_iter().filter(|s| s.control(b'd')).collect();
     let mut pending: Vec<Waited> = told.into_iter().map(Waited::meet).collect();
     let mut stopped: Vec<Waited> = Vec::with_capacity(pending.len());
     // Whether every service is watched (a directory may fail to open, at a
