@@ -152,29 +152,9 @@ fn log_lines_survive_the_shutdown() {
 fn what_is_left_for_the_post_shutdown_hook() {
     // Ours stops every runsv (so that logs drain) before the post-shutdown
     // hooks; the reference leaves them (and svlogd) to the kill-all.
-    let t = Tree::new("my_init-left-at-post");
-    t.service("a", &polite("a"))
-        .exe("service/a/log/run", "#!/bin/sh\nexec svlogd main\n")
-        .mkdir("service/a/log/main")
-        .exe(
-            "my_init.post_shutdown.d/10-ps",
-            "#!/bin/sh\nps -e -o comm= > /etc/ps-at-post\necho post >> /etc/trace\n",
-        );
-    let sc = Scenario::new(&["--quiet"]).during(|r| {
-        r.wait_trace("a up");
-        r.signal(Signal::SIGTERM);
-    });
-    let ours = run_one(&t, &Which::Ours, &sc);
-    assert_eq!(ours.code, Some(2));
-    assert_eq!(ours.trace_lines(), ["a up", "a got TERM", "post"]);
-    assert_eq!(left_at_post(&ours), ["my_init"]);
-    // --quiet: only the warning.
-    assert_lines(&ours, &["*** Init system aborted."]);
-    if let Some(reference) = reference::phusion("my_init", "left at post") {
-        let theirs = run_one(&t, &Which::Reference(reference), &sc);
-        assert_eq!(theirs.code, Some(2));
-        assert_lines(&theirs, &["*** Init system aborted."]);
-        let left = left_at_post(&theirs);
+    let (ours, theirs) = seen_by_a_post_hook("my_init-left-at-post", true);
+    assert_eq!(ours, ["my_init"]);
+    if let Some(left) = theirs {
         assert!(
             left.contains(&"runsv".to_string()) && left.contains(&"svlogd".to_string()),
             "{left:?}"
@@ -188,26 +168,45 @@ fn a_runsv_without_a_log_is_left_for_the_post_shutdown_hook() {
     // so a post-shutdown hook sees it; so does ours. (With no hook to see
     // it, ours sends each runsv the kill-all's word, `x`, as soon as its
     // service is down: services.rs.)
-    let t = Tree::new("my_init-runsv-at-post");
+    let (ours, theirs) = seen_by_a_post_hook("my_init-runsv-at-post", false);
+    assert_eq!(ours, ["my_init", "runsv"]);
+    if let Some(left) = theirs {
+        assert!(left.contains(&"runsv".to_string()), "{left:?}");
+    }
+}
+
+/// A service (with a log service or not) stopped by a TERM to ours and to
+/// the reference (when installed), with a post-shutdown hook that lists
+/// the processes it sees: what each hook saw ([`left_at_post`]). The
+/// common outcome is checked here.
+fn seen_by_a_post_hook(name: &str, logged: bool) -> (Vec<String>, Option<Vec<String>>) {
+    let t = Tree::new(name);
     t.service("a", &polite("a")).exe(
         "my_init.post_shutdown.d/10-ps",
         "#!/bin/sh\nps -e -o comm= > /etc/ps-at-post\necho post >> /etc/trace\n",
     );
+    if logged {
+        t.exe("service/a/log/run", "#!/bin/sh\nexec svlogd main\n")
+            .mkdir("service/a/log/main");
+    }
     let sc = Scenario::new(&["--quiet"]).during(|r| {
         r.wait_trace("a up");
         r.signal(Signal::SIGTERM);
     });
+    let check = |out: &Outcome| {
+        assert_eq!(out.code, Some(2));
+        assert_eq!(out.trace_lines(), ["a up", "a got TERM", "post"]);
+        // --quiet: only the warning.
+        assert_lines(out, &["*** Init system aborted."]);
+    };
     let ours = run_one(&t, &Which::Ours, &sc);
-    assert_eq!(ours.code, Some(2));
-    assert_eq!(ours.trace_lines(), ["a up", "a got TERM", "post"]);
-    assert_eq!(left_at_post(&ours), ["my_init", "runsv"]);
-    if let Some(reference) = reference::phusion("my_init", "runsv at post") {
+    check(&ours);
+    let theirs = reference::phusion("my_init", name).map(|reference| {
         let theirs = run_one(&t, &Which::Reference(reference), &sc);
-        assert_eq!(theirs.code, Some(2));
-        assert_eq!(theirs.trace_lines(), ours.trace_lines());
-        let left = left_at_post(&theirs);
-        assert!(left.contains(&"runsv".to_string()), "{left:?}");
-    }
+        check(&theirs);
+        left_at_post(&theirs)
+    });
+    (left_at_post(&ours), theirs)
 }
 
 /// The processes the post-shutdown hook saw, but for itself and its ps.
