@@ -99,11 +99,10 @@ impl Services {
     /// runit's rules: new services and dead runsv processes are started.
     pub fn scan(&mut self, voice: &Voice, dir: &[u8]) -> ScanResult {
         let mut result = ScanResult::default();
-        let entries = match std::fs::read_dir(".") {
-            Ok(e) => e,
+        let listing = match crate::dirents::open(".") {
+            Ok(l) => l,
             Err(e) => {
-                let e = Some(errstr::errno(&e));
-                voice.say(Kind::Warning, &[b"unable to open directory ", dir], e);
+                voice.say(Kind::Warning, &[b"unable to open directory ", dir], Some(e));
                 return result;
             }
         };
@@ -111,34 +110,30 @@ impl Services {
             svc.gone = true;
         }
         let now = Instant::now();
-        for entry in entries {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    let e = Some(errstr::errno(&e));
-                    voice.say(Kind::Warning, &[b"unable to read directory ", dir], e);
-                    // A partial listing must not stop anything.
-                    result.retry = true;
-                    return result;
-                }
-            };
-            let name = entry.file_name();
-            if name.as_bytes().first() == Some(&b'.') {
-                continue;
+        let read = listing.each(|name| {
+            if name.first() == Some(&b'.') {
+                return;
             }
-            let meta = match std::fs::metadata(&name) {
+            let name = OsStr::from_bytes(name);
+            let meta = match std::fs::metadata(name) {
                 Ok(m) => m,
                 Err(e) => {
                     let e = Some(errstr::errno(&e));
                     voice.say(Kind::Warning, &[b"unable to stat ", name.as_bytes()], e);
-                    continue;
+                    return;
                 }
             };
             if meta.is_dir() {
                 result.retry |= !self.by_id.contains_key(&(meta.dev(), meta.ino()));
-                let forked = self.found((meta.dev(), meta.ino()), &name, voice, now);
+                let forked = self.found((meta.dev(), meta.ino()), name, voice, now);
                 result.retry |= !forked;
             }
+        });
+        if let Err(e) = read {
+            voice.say(Kind::Warning, &[b"unable to read directory ", dir], Some(e));
+            // A partial listing must not stop anything.
+            result.retry = true;
+            return result;
         }
         self.remove_gone();
         result
