@@ -5,7 +5,7 @@
 //! shutdown script directories on the way to the kill-all.
 
 use nix::errno::Errno;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 /// A directory held open for listing.
@@ -17,6 +17,14 @@ pub struct Listing {
 pub fn open(path: impl AsRef<Path>) -> Result<Listing, Errno> {
     Ok(Listing {
         fd: crate::open::dir(path)?.into(),
+    })
+}
+
+/// Opens `name` in the open directory `dir` for listing (`.`: `dir`
+/// itself, opened again so that the listing has its own offset).
+pub fn open_in(dir: BorrowedFd, name: impl AsRef<Path>) -> Result<Listing, Errno> {
+    Ok(Listing {
+        fd: crate::open::dir_in(dir, name)?.into(),
     })
 }
 

@@ -54,6 +54,12 @@ pub fn dir(path: impl AsRef<Path>) -> Result<File, Errno> {
     open(None, path.as_ref(), READ | OFlag::O_DIRECTORY, 0)
 }
 
+/// [`dir`] of `name` in the open directory `dir` (`.`: a new open of it,
+/// with its own offset, to list it).
+pub fn dir_in(dir: BorrowedFd, name: impl AsRef<Path>) -> Result<File, Errno> {
+    open(Some(dir), name.as_ref(), READ | OFlag::O_DIRECTORY, 0)
+}
+
 /// [`read`] of `name` in the open directory `dir`.
 pub fn read_in(dir: BorrowedFd, name: impl AsRef<Path>) -> Result<File, Errno> {
     open(Some(dir), name.as_ref(), READ, 0)

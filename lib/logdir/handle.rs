@@ -3,8 +3,8 @@
 //! current file, the old files and the processor all work through one.
 
 use nix::errno::Errno;
-use nix::fcntl::{renameat, OFlag};
-use nix::sys::stat::{fstatat, Mode};
+use nix::fcntl::renameat;
+use nix::sys::stat::fstatat;
 use nix::unistd::{unlinkat, UnlinkatFlags};
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
@@ -60,21 +60,12 @@ impl DirHandle {
         unlinkat(Some(self.fd()), name, UnlinkatFlags::NoRemoveDir)
     }
 
-    /// The directory's entry names, and a read error if the listing stopped.
+    /// The directory's entry names (but `.` and `..`), and a read error if
+    /// the listing stopped.
     pub fn list(&self) -> Result<(Vec<String>, Option<Errno>), Errno> {
-        let mut d = nix::dir::Dir::openat(
-            Some(self.fd()),
-            ".",
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )?;
+        let listing = crate::dirents::open_in(self.dir.as_fd(), ".")?;
         let mut names = Vec::new();
-        for entry in d.iter() {
-            match entry {
-                Ok(e) => names.push(String::from_utf8_lossy(e.file_name().to_bytes()).into_owned()),
-                Err(e) => return Ok((names, Some(e))),
-            }
-        }
-        Ok((names, None))
+        let read = listing.each(|n| names.push(String::from_utf8_lossy(n).into_owned()));
+        Ok((names, read.err()))
     }
 }
