@@ -29,6 +29,11 @@ pub fn open_in(dir: BorrowedFd, name: impl AsRef<Path>) -> Result<Listing, Errno
 }
 
 impl Listing {
+    /// The directory's descriptor, to open its entries with.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
     /// Calls `each` with every name but `.` and `..`, in the directory's
     /// order; a failed read ends the listing with its error.
     pub fn each(&self, mut each: impl FnMut(&[u8])) -> Result<(), Errno> {

@@ -8,13 +8,13 @@
 //! The directory is read through descriptors (openat), never by changing the
 //! process's working directory, so the mechanism is safe to use from threads.
 
-use nix::dir::Dir;
+use crate::dirents::Listing;
 use nix::errno::Errno;
 use nix::fcntl::{self, OFlag};
 use nix::sys::stat::Mode;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::io::{AsFd, AsRawFd, RawFd};
 
 /// What went wrong, and at which step (each has its own runit message).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,13 +66,15 @@ pub fn read(
     .map(Fd)
     .map_err(EnvdirError::Cwd)?;
     drop(cwd);
-    let mut dir = open_dir(dir)?;
-    let dirfd = dir.as_raw_fd();
+    let listing = open_dir(dir)?;
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    listing
+        .each(|n| names.push(n.to_vec()))
+        .map_err(EnvdirError::ReadDir)?;
+    let dirfd = listing.fd().as_raw_fd();
     let mut scratch = Vec::new();
     let mut staged = Vec::new();
-    for entry in dir.iter() {
-        let entry = entry.map_err(EnvdirError::ReadDir)?;
-        let name = entry.file_name().to_bytes();
+    for name in &names {
         if name.first() == Some(&b'.') {
             continue;
         }
@@ -92,18 +94,14 @@ pub fn read(
 
 /// Opens `dir` for listing. chdir's failures (search permission on the
 /// directory itself) and opendir's (read permission) are told apart.
-fn open_dir(dir: &OsStr) -> Result<Dir, EnvdirError> {
-    let path_flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    let base = fcntl::open(dir, path_flags, Mode::empty())
-        .map(Fd)
-        .map_err(EnvdirError::Switch)?;
+fn open_dir(dir: &OsStr) -> Result<Listing, EnvdirError> {
+    let path_flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
+    let base =
+        crate::sys::open_file(None, dir, path_flags, Mode::empty()).map_err(EnvdirError::Switch)?;
     // Looking up "." needs search permission, as chdir does.
-    let searchable = fcntl::openat(Some(base.0), ".", path_flags, Mode::empty())
-        .map(Fd)
+    crate::sys::open_file(Some(base.as_fd()), ".", path_flags, Mode::empty())
         .map_err(EnvdirError::Switch)?;
-    drop(searchable);
-    let list_flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    Dir::openat(Some(base.0), ".", list_flags, Mode::empty()).map_err(EnvdirError::Open)
+    crate::dirents::open_in(base.as_fd(), ".").map_err(EnvdirError::Open)
 }
 
 /// Reads one entry into `scratch` the way runit's openreadclose does: a

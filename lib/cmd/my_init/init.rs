@@ -415,9 +415,12 @@ fn signal_all(sig: Signal, own_only: bool) {
 /// Every process below `root`, from /proc's parent links.
 fn descendants(root: i32) -> Vec<i32> {
     let mut parent_of: Vec<(i32, i32)> = Vec::new();
-    if let Ok(rd) = std::fs::read_dir("/proc") {
-        for e in rd.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+    if let Ok(names) = crate::dirents::names("/proc") {
+        for name in names {
+            let Some(pid) = std::str::from_utf8(&name)
+                .ok()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
                 continue;
             };
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", pid)) else {
