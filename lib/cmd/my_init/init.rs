@@ -94,7 +94,7 @@ pub struct Changes {
     /// (the watches of [`Init::watch_dir`], or a full signal queue).
     pub dirs: bool,
     /// The directories, by descriptor, that a watch set with
-    /// [`DIR_SIGNAL`] said changed.
+    /// [`dir_signal`] said changed.
     pub named: Vec<RawFd>,
 }
 

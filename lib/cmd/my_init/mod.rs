@@ -305,7 +305,7 @@ impl MyInit {
         // post-shutdown script is there to run, and the kill-all will come
         // (it would tell each runsv the same).
         let exit_early =
-            self.opts.kill_all_on_exit && !self.has_scripts_in(b"/etc/my_init.post_shutdown.d/");
+            self.opts.kill_all_on_exit && !Self::has_scripts_in(b"/etc/my_init.post_shutdown.d/");
         if told_runit {
             // Its exit is waited for (briefly) before the services are told:
             // among the dozens of processes the stop wakes it was starved,
@@ -321,9 +321,9 @@ impl MyInit {
                 .stop_child(b"runit daemon", runit, self.kill_process_timeout())?;
         }
         let held = services::wait_down(&mut self.init, dir, wait, stopped, exit_early)?;
-        // The watches end with the kill-all's signal sent, not on the way
-        // to it: closing two dozen watched directories is work PID 1 can do
-        // while the last processes exit.
+        // The boot's watches end now; the stop's end with the kill-all's
+        // signal sent, not on the way to it: closing two dozen watched
+        // directories is work PID 1 can do while the last processes exit.
         self.init.unwatch_all();
         self.init.park(held);
         self.run_scripts_in(b"/etc/my_init.post_shutdown.d/")
@@ -437,8 +437,9 @@ impl MyInit {
         Ok(())
     }
 
-    /// The pre- and post-shutdown scripts: `dir` ends with a slash.
-    /// The scripts [`MyInit::run_scripts_in`] would run in `dir`.
+    /// The pre- or post-shutdown scripts in `dir` (which ends with a slash),
+    /// in order; each is checked to be executable only when reached, as the
+    /// reference does, so an earlier script can change a later one.
     fn scripts_in(dir: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
         env::listdir(Path::new(OsStr::from_bytes(dir)))
             .into_iter()
@@ -446,10 +447,11 @@ impl MyInit {
             .filter(|path| startup::is_exe(path))
     }
 
-    fn has_scripts_in(&self, dir: &[u8]) -> bool {
+    fn has_scripts_in(dir: &[u8]) -> bool {
         Self::scripts_in(dir).next().is_some()
     }
 
+    /// Runs [`MyInit::scripts_in`] `dir`.
     fn run_scripts_in(&mut self, dir: &[u8]) -> Flow {
         for path in Self::scripts_in(dir) {
             self.init.info(&format!(

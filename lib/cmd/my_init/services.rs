@@ -78,6 +78,13 @@ pub enum Probe {
     Unreadable,
 }
 
+impl Probe {
+    /// An `sv status` line starting with `run:`.
+    fn is_running(&self) -> bool {
+        matches!(self, Probe::Record(s) if s.state == 1)
+    }
+}
+
 /// The services as the shell's `/etc/service/*` lists them.
 pub fn list(dir: &Path) -> Vec<PathBuf> {
     let Ok(mut names) = crate::dirents::names(dir) else {
@@ -231,11 +238,6 @@ impl Svc {
         // Otherwise down only if runsv is gone: a record replaced since is
         // a change of the directory, looked at again then.
         self.record().is_some_and(says_down) || self.writer("ok").is_err()
-    }
-
-    /// An `sv status` line starting with `run:`.
-    fn is_running(&self) -> bool {
-        matches!(self.probe(), Probe::Record(s) if s.state == 1)
     }
 }
 
@@ -507,8 +509,14 @@ pub fn wait_down(
         let now = Instant::now();
         let mut next: Option<Instant> = None;
         let mut at = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        // One probe per service and look, for both questions below.
+        let probes: Vec<Probe> = known.iter().map(|w| w.svc.probe()).collect();
         let mut running = false;
-        for w in known.iter_mut().filter(|w| w.svc.is_running()) {
+        for (w, _) in known
+            .iter_mut()
+            .zip(&probes)
+            .filter(|(_, p)| p.is_running())
+        {
             running = true;
             match &mut w.told {
                 None => {
@@ -532,8 +540,11 @@ pub fn wait_down(
         let mut left = false;
         let mut pending = false;
         if now < drain_until {
-            for (w, log) in known.iter().filter_map(|w| Some((w, w.log.as_ref()?))) {
-                if w.svc.probe() == Probe::NotRunning {
+            for (w, probe) in known.iter().zip(&probes) {
+                let Some(log) = w.log.as_ref() else {
+                    continue;
+                };
+                if *probe == Probe::NotRunning {
                     continue;
                 }
                 left = true;
@@ -590,7 +601,7 @@ mod tests {
         let a = Svc::new(dir.join("a"));
         assert_eq!(a.probe(), Probe::NotRunning);
         assert!(!a.control(b'd'));
-        assert!(a.is_down() && !a.is_running());
+        assert!(a.is_down() && !a.probe().is_running());
         assert_eq!(log_drain(&Svc::open(dir.join("a/log"))), Drain::Done);
         let _ = std::fs::remove_dir_all(&dir);
     }
