@@ -306,21 +306,29 @@ impl MyInit {
         // (it would tell each runsv the same).
         let exit_early =
             self.opts.kill_all_on_exit && !Self::has_scripts_in(b"/etc/my_init.post_shutdown.d/");
+        let mut runit_gone = !told_runit;
         if told_runit {
             // Its exit is waited for (briefly) before the services are told:
             // among the dozens of processes the stop wakes it was starved,
             // its exit measured up to 7 ms late, and the stop waits for it.
-            let _ = self
+            let waited = self
                 .init
                 .wait_child(runit, Some(Instant::now() + RUNSVDIR_EXIT_GRACE), false);
+            runit_gone = matches!(waited, Ok(Waited::Status(_) | Waited::Unknown));
         }
-        let stopped = services::force_stop(&mut self.init, services, wait, exit_early)?;
+        // With runsvdir gone, no runsv that exits is started again.
+        let exit = match (exit_early, runit_gone) {
+            (false, _) => services::Exit::WithLog,
+            (true, false) => services::Exit::OnceDown,
+            (true, true) => services::Exit::AtOnce,
+        };
+        let stopped = services::force_stop(&mut self.init, services, wait, exit)?;
         self.init.checkpoint()?;
         if !runit_exited {
             self.init
                 .stop_child(b"runit daemon", runit, self.kill_process_timeout())?;
         }
-        let held = services::wait_down(&mut self.init, dir, wait, stopped, exit_early)?;
+        let held = services::wait_down(&mut self.init, dir, wait, stopped, exit)?;
         // The boot's watches end now; the stop's end with the kill-all's
         // signal sent, not on the way to it: closing two dozen watched
         // directories is work PID 1 can do while the last processes exit.

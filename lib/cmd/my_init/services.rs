@@ -214,6 +214,12 @@ impl Svc {
         bytes
     }
 
+    /// Whether the service has anything named `control` (runsv's
+    /// customized control scripts, `control/<byte>`).
+    fn has_control_dir(&self) -> bool {
+        std::fs::symlink_metadata(self.dir.join("control")).is_ok()
+    }
+
     /// Writes one control byte; false when runsv is not there to read it.
     pub fn control(&self, byte: u8) -> bool {
         match self.writer("control") {
@@ -315,22 +321,43 @@ pub fn open_all(dir: &Path) -> Vec<Svc> {
     list(dir).into_iter().map(Svc::open).collect()
 }
 
+/// When the runsv processes are told to exit (`x`) before the kill-all,
+/// beyond the reference. runit's runsv takes the kill-all's TERM as an `x`:
+/// told sooner, the runsv processes exit while the other services still
+/// stop, instead of all at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Only the runsv of a service with a log, once its service is down
+    /// (its log is then drained before the kill-all, see [`wait_down`]):
+    /// something may look at the others before the kill-all (a
+    /// post-shutdown script), or there is no kill-all.
+    WithLog,
+    /// Every runsv, once its service is down: nothing runs before the
+    /// kill-all, but runsvdir may still be there to start a runsv again.
+    OnceDown,
+    /// Nothing runs before the kill-all and runsvdir is gone: `x` instead
+    /// of force-stop's `d`, to each service without a `control/`
+    /// directory. runsv stops the service in the same way (TERM, CONT, the
+    /// same status bytes), then exits on its own once it is down: one
+    /// word less for each runsv to wake up to, and no round trip through
+    /// PID 1 between a service's end and its runsv's. With a `control/`
+    /// directory, `d` and `x` run different scripts (`control/d`,
+    /// `control/x`): such a service gets `d`, and `x` once it is down.
+    AtOnce,
+}
+
 /// `sv -w N force-stop /etc/service/*`: `d` to every service, wait until
 /// each is down, `k` to those that are not when `wait` has passed. A TERM
 /// meanwhile is raised only afterwards, as the reference's would be.
 /// Returns the services seen down, for [`wait_down`].
 ///
-/// Each service seen down is settled at once ([`Waited::settle`]): with
-/// `exit_early` (nothing runs between here and the kill-all that could see
-/// a runsv, and the kill-all will come) every runsv is sent `x`, which is
-/// what the kill-all's TERM would tell it (runit's runsv takes a TERM as
-/// an `x`), so that the runsv processes exit while the other services
-/// stop instead of all at the end.
+/// Each service seen down is settled at once ([`Waited::settle`]): its
+/// runsv is sent `x` as `exit` says.
 pub fn force_stop(
     init: &mut Init,
     services: Vec<Svc>,
     wait: Duration,
-    exit_early: bool,
+    exit: Exit,
 ) -> Result<Vec<Waited>, Unwind> {
     let deadline = Instant::now() + wait;
     // Orphans reaped beyond the runsv processes told to exit mean a runsv
@@ -341,8 +368,20 @@ pub fn force_stop(
     // watches (and what wait_down needs to know, while the services stop),
     // and a first look at every record (a change between the `d` and its
     // watch is seen there).
-    let told: Vec<Svc> = services.into_iter().filter(|s| s.control(b'd')).collect();
-    let mut pending: Vec<Waited> = told.into_iter().map(Waited::meet).collect();
+    let mut told: Vec<(Svc, bool)> = Vec::with_capacity(services.len());
+    for svc in services {
+        let exits = exit == Exit::AtOnce && !svc.has_control_dir();
+        if svc.control(if exits { b'x' } else { b'd' }) {
+            told.push((svc, exits));
+        }
+    }
+    let mut pending: Vec<Waited> = Vec::with_capacity(told.len());
+    for (svc, exits) in told {
+        let mut w = Waited::meet(svc);
+        w.exiting = exits;
+        told_to_exit += usize::from(exits);
+        pending.push(w);
+    }
     let mut stopped: Vec<Waited> = Vec::with_capacity(pending.len());
     // Whether every service is watched (a directory may fail to open, at a
     // descriptor limit): if not, all are looked at again every 100 ms.
@@ -366,8 +405,9 @@ pub fn force_stop(
             };
             if down {
                 let mut w = pending.swap_remove(i);
-                w.settle(exit_early);
-                told_to_exit += usize::from(w.exiting);
+                let exiting = w.exiting;
+                w.settle(exit);
+                told_to_exit += usize::from(w.exiting && !exiting);
                 stopped.push(w);
             } else {
                 i += 1;
@@ -425,10 +465,10 @@ impl Waited {
     }
 
     /// Its service is down: its runsv is sent `x` if it has a log service
-    /// (to drain the log, see [`wait_down`]) or if `exit_early`. True when
-    /// nothing more is to be waited for.
-    fn settle(&mut self, exit_early: bool) -> bool {
-        if !self.exiting && (self.log.is_some() || exit_early) {
+    /// (to drain the log, see [`wait_down`]) or if `exit` says so. True
+    /// when nothing more is to be waited for.
+    fn settle(&mut self, exit: Exit) -> bool {
+        if !self.exiting && (self.log.is_some() || exit != Exit::WithLog) {
             self.svc.control(b'x');
             self.exiting = true;
         }
@@ -463,7 +503,7 @@ pub fn wait_down(
     dir: &Path,
     wait: Duration,
     stopped: Vec<Waited>,
-    exit_early: bool,
+    exit: Exit,
 ) -> Result<Vec<OwnedFd>, Unwind> {
     let drain_until = Instant::now() + wait;
     let mut known: Vec<Waited> = Vec::with_capacity(stopped.len());
@@ -471,7 +511,7 @@ pub fn wait_down(
     let mut done: Vec<Waited> = Vec::with_capacity(stopped.len());
     let mut drained_since: Option<Instant> = None;
     let mut all_watched = true;
-    let settle = |w: &mut Waited| w.settle(exit_early);
+    let settle = |w: &mut Waited| w.settle(exit);
     for mut w in stopped {
         all_watched &= w.watched;
         if settle(&mut w) {
