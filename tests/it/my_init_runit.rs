@@ -61,6 +61,78 @@ fn docker_stop_over_our_runit() {
     );
 }
 
+/// With no post-shutdown script, ours tells each runsv `x` where the
+/// reference's force-stop says `d`: the same stop for the service, and runsv
+/// then exits by itself. Not where it would show: a service with `control/`
+/// scripts still gets `d` (its `control/d` runs, its `control/x` does not,
+/// as in the reference), and a finish script that says `sv d` to its own
+/// service (runsv then stays) is seen down at once, not at
+/// KILL_PROCESS_TIMEOUT (600 s here, far past the run's deadline).
+#[test]
+fn stop_without_post_hooks_over_our_runit() {
+    let t = Tree::new("my_init-our-runit-exit-early");
+    t.service("plain", &polite("plain"))
+        .exe(
+            "service/plain/finish",
+            "#!/bin/sh\necho plain finished >> /etc/trace\n",
+        )
+        .service("custom", &polite("custom"))
+        .exe(
+            "service/custom/control/d",
+            "#!/bin/sh\necho custom control d >> /etc/trace\n",
+        )
+        .exe(
+            "service/custom/control/x",
+            "#!/bin/sh\necho custom control x >> /etc/trace\n",
+        )
+        .service("stays", &polite("stays"))
+        .exe(
+            "service/stays/finish",
+            "#!/bin/sh\nsv d . >/dev/null; echo stays sv $? >> /etc/trace\necho stays finished >> /etc/trace\n",
+        )
+        .service("idle", &polite("idle"))
+        .file("service/idle/down", "");
+    let sc = Scenario::new(&[])
+        .over_our_runit()
+        .unordered()
+        .env("KILL_PROCESS_TIMEOUT", "600")
+        .during(|r| {
+            for s in ["plain", "custom", "stays"] {
+                r.wait_trace(&format!("{s} up"));
+            }
+            r.signal(Signal::SIGTERM);
+        });
+    let out = differential(&t, sc, "stop_without_post_hooks_over_our_runit");
+    assert_eq!(out.code, Some(2));
+    let mut trace = out.trace_lines();
+    trace.sort();
+    assert_eq!(
+        trace,
+        [
+            "custom control d",
+            "custom got TERM",
+            "custom up",
+            "plain finished",
+            "plain got TERM",
+            "plain up",
+            "stays finished",
+            "stays got TERM",
+            "stays sv 0",
+            "stays up",
+        ]
+    );
+    assert_lines(
+        &out,
+        &[
+            "*** Booting runit daemon...",
+            "*** Runit started as PID N",
+            "*** Shutting down runit daemon (PID N)...",
+            "*** Init system aborted.",
+            "*** Killing all processes...",
+        ],
+    );
+}
+
 #[test]
 fn stubborn_service_over_our_runit() {
     let t = hooked_tree("my_init-our-runit-stubborn");

@@ -36,13 +36,9 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RUNSVDIR: &str = "/usr/bin/runsvdir";
-/// How long the stop waits for runsvdir to exit on its TERM before it tells
-/// the services (runit's and ours exit at once; one that does not is waited
-/// for later, as the reference does, up to KILL_PROCESS_TIMEOUT).
-const RUNSVDIR_EXIT_GRACE: Duration = Duration::from_millis(50);
 const INSECURE_KEY: &str = "/usr/sbin/enable_insecure_key";
 
 /// Settings from the environment at start (the reference reads them when
@@ -294,9 +290,12 @@ impl MyInit {
         let told_runit = !runit_exited && self.init.alive(runit);
         if told_runit {
             // runsvdir exits on TERM at once without touching its runsv
-            // processes; told now, it cannot start a runsv again while the
-            // services stop and each runsv exits (services.rs). Its
-            // "Shutting down" line stays where the reference has it.
+            // processes; told now, it starts no runsv again (runit's checks
+            // its TERM right after each wait, before it reaps or scans, and
+            // restarts a runsv only at a scan; ours looks for a TERM before
+            // every scan), so each runsv may be told to exit while it goes
+            // (services.rs). Its "Shutting down" line and wait stay where the
+            // reference has them.
             let _ = nix::sys::signal::kill(runit, nix::sys::signal::Signal::SIGTERM);
         }
         // What the stop needs is made ready while runsvdir exits.
@@ -304,23 +303,12 @@ impl MyInit {
         // Nothing before the kill-all can see a runsv exit early: no
         // post-shutdown script is there to run, and the kill-all will come
         // (it would tell each runsv the same).
-        let exit_early =
-            self.opts.kill_all_on_exit && !Self::has_scripts_in(b"/etc/my_init.post_shutdown.d/");
-        let mut runit_gone = !told_runit;
-        if told_runit {
-            // Its exit is waited for (briefly) before the services are told:
-            // among the dozens of processes the stop wakes it was starved,
-            // its exit measured up to 7 ms late, and the stop waits for it.
-            let waited = self
-                .init
-                .wait_child(runit, Some(Instant::now() + RUNSVDIR_EXIT_GRACE), false);
-            runit_gone = matches!(waited, Ok(Waited::Status(_) | Waited::Unknown));
-        }
-        // With runsvdir gone, no runsv that exits is started again.
-        let exit = match (exit_early, runit_gone) {
-            (false, _) => services::Exit::WithLog,
-            (true, false) => services::Exit::OnceDown,
-            (true, true) => services::Exit::AtOnce,
+        let exit = if self.opts.kill_all_on_exit
+            && !Self::has_scripts_in(b"/etc/my_init.post_shutdown.d/")
+        {
+            services::Exit::AtOnce
+        } else {
+            services::Exit::WithLog
         };
         let stopped = services::force_stop(&mut self.init, services, wait, exit)?;
         self.init.checkpoint()?;

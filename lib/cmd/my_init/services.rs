@@ -37,9 +37,12 @@
 //!   file, so a log with bytes left is looked at every 5 ms;
 //! - when nothing could see a runsv go before the kill-all (no
 //!   post-shutdown script, and the kill-all will come), every runsv is sent
-//!   `x` once its service is down: runit's runsv takes the kill-all's TERM
-//!   as an `x`, so this is the same word, earlier, and the runsv processes
-//!   exit while the other services still stop instead of all at the end;
+//!   `x`: runit's runsv takes the kill-all's TERM as an `x`, so this is the
+//!   same word, earlier, and the runsv processes exit while the other
+//!   services still stop instead of all at the end. `x` then replaces
+//!   force-stop's `d` for each service without a `control/` directory
+//!   ([`Exit::AtOnce`]); a service with one gets `d`, then `x` once it is
+//!   down;
 //! - a service is looked at again only when its `supervise/` directory
 //!   changed (only its record is read then), or every service when a child
 //!   my_init did not start exited (then also whether runsv still runs).
@@ -110,6 +113,11 @@ pub struct Svc {
     held: Option<OwnedFd>,
     /// Its watch is set.
     watched: bool,
+    /// Its `supervise/control` FIFO, opened ahead ([`Svc::prepare`]).
+    control: Option<OwnedFd>,
+    /// It has something named `control` (runsv's customized control
+    /// scripts, `control/<byte>`), as [`Svc::prepare`] found.
+    customized: bool,
 }
 
 impl Svc {
@@ -119,7 +127,17 @@ impl Svc {
             dir,
             held: None,
             watched: false,
+            control: None,
+            customized: false,
         }
+    }
+
+    /// What the stop's first words need, done ahead (while runsvdir exits):
+    /// its `supervise/control` FIFO opened, and whether it has `control/`
+    /// scripts.
+    fn prepare(&mut self) {
+        self.control = self.writer("control").ok();
+        self.customized = std::fs::symlink_metadata(self.dir.join("control")).is_ok();
     }
 
     /// [`Svc::new`], its `supervise/` directory held open if it is one.
@@ -167,9 +185,18 @@ impl Svc {
             .map(|fd| fd.as_raw_fd())
     }
 
-    /// The descriptors it holds (what keeps its watch).
-    pub fn into_held(self) -> Option<OwnedFd> {
-        self.held
+    /// Closes its `supervise/` directory, which ends its watch, and its
+    /// control FIFO.
+    fn release(&mut self) {
+        self.held = None;
+        self.watched = false;
+        self.control = None;
+    }
+
+    /// The descriptors it holds (its directory, which keeps its watch, and
+    /// its control FIFO), to be closed when it suits.
+    pub fn into_held(self) -> impl Iterator<Item = OwnedFd> {
+        self.held.into_iter().chain(self.control)
     }
 
     /// The FIFO `supervise/<name>` opened for writing.
@@ -214,21 +241,21 @@ impl Svc {
         bytes
     }
 
-    /// Whether the service has anything named `control` (runsv's
-    /// customized control scripts, `control/<byte>`).
-    fn has_control_dir(&self) -> bool {
-        std::fs::symlink_metadata(self.dir.join("control")).is_ok()
-    }
-
     /// Writes one control byte; false when runsv is not there to read it.
+    /// Through the FIFO opened ahead if it still has a reader, else opened
+    /// now (a runsv started since has a FIFO of its own).
     pub fn control(&self, byte: u8) -> bool {
+        let say = |fd: BorrowedFd| loop {
+            match nix::unistd::write(fd, &[byte]) {
+                Err(Errno::EINTR) => continue,
+                r => return r == Ok(1),
+            }
+        };
+        if self.control.as_ref().is_some_and(|fd| say(fd.as_fd())) {
+            return true;
+        }
         match self.writer("control") {
-            Ok(fd) => loop {
-                match nix::unistd::write(&fd, &[byte]) {
-                    Err(Errno::EINTR) => continue,
-                    r => return r == Ok(1),
-                }
-            },
+            Ok(fd) => say(fd.as_fd()),
             Err(_) => false,
         }
     }
@@ -316,15 +343,21 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
 }
 
 /// The services of `dir` (the shell's `/etc/service/*`), each with its
-/// `supervise/` directory held open, ready for [`force_stop`].
+/// `supervise/` directory held open and prepared ([`Svc::prepare`]), ready
+/// for [`force_stop`].
 pub fn open_all(dir: &Path) -> Vec<Svc> {
-    list(dir).into_iter().map(Svc::open).collect()
+    let mut services: Vec<Svc> = list(dir).into_iter().map(Svc::open).collect();
+    for svc in &mut services {
+        svc.prepare();
+    }
+    services
 }
 
 /// When the runsv processes are told to exit (`x`) before the kill-all,
 /// beyond the reference. runit's runsv takes the kill-all's TERM as an `x`:
 /// told sooner, the runsv processes exit while the other services still
-/// stop, instead of all at the end.
+/// stop, instead of all at the end. runsvdir has been told to exit by then,
+/// and starts no runsv again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Only the runsv of a service with a log, once its service is down
@@ -332,17 +365,14 @@ pub enum Exit {
     /// something may look at the others before the kill-all (a
     /// post-shutdown script), or there is no kill-all.
     WithLog,
-    /// Every runsv, once its service is down: nothing runs before the
-    /// kill-all, but runsvdir may still be there to start a runsv again.
-    OnceDown,
-    /// Nothing runs before the kill-all and runsvdir is gone: `x` instead
-    /// of force-stop's `d`, to each service without a `control/`
-    /// directory. runsv stops the service in the same way (TERM, CONT, the
-    /// same status bytes), then exits on its own once it is down: one
-    /// word less for each runsv to wake up to, and no round trip through
-    /// PID 1 between a service's end and its runsv's. With a `control/`
-    /// directory, `d` and `x` run different scripts (`control/d`,
-    /// `control/x`): such a service gets `d`, and `x` once it is down.
+    /// Nothing runs before the kill-all: `x` instead of force-stop's `d`,
+    /// to each service without a `control/` directory. runsv stops the
+    /// service in the same way (TERM, CONT, the same status bytes), then
+    /// exits on its own once it is down: one word less for each runsv to
+    /// wake up to, and no round trip through PID 1 between a service's end
+    /// and its runsv's. With a `control/` directory, `d` and `x` run
+    /// different scripts (`control/d`, `control/x`): such a service gets
+    /// `d`, and `x` once it is down.
     AtOnce,
 }
 
@@ -370,7 +400,7 @@ pub fn force_stop(
     // watch is seen there).
     let mut told: Vec<(Svc, bool)> = Vec::with_capacity(services.len());
     for svc in services {
-        let exits = exit == Exit::AtOnce && !svc.has_control_dir();
+        let exits = exit == Exit::AtOnce && !svc.customized;
         if svc.control(if exits { b'x' } else { b'd' }) {
             told.push((svc, exits));
         }
@@ -406,7 +436,12 @@ pub fn force_stop(
             if down {
                 let mut w = pending.swap_remove(i);
                 let exiting = w.exiting;
-                w.settle(exit);
+                if w.settle(exit) && w.exiting {
+                    // Nothing more to learn from its directory: its watch
+                    // ends now, while other services still stop, not on
+                    // the way out.
+                    w.svc.release();
+                }
                 told_to_exit += usize::from(w.exiting && !exiting);
                 stopped.push(w);
             } else {
@@ -479,8 +514,7 @@ impl Waited {
     fn into_held(self) -> impl Iterator<Item = OwnedFd> {
         self.svc
             .into_held()
-            .into_iter()
-            .chain(self.log.and_then(|log| log.into_held()))
+            .chain(self.log.into_iter().flat_map(|log| log.into_held()))
     }
 }
 

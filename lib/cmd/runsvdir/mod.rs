@@ -239,6 +239,15 @@ impl Runsvdir {
         if !wanted {
             return;
         }
+        // A TERM that came since the last wait ends runsvdir (or begins its
+        // graceful stop) before the scan can start a runsv again: my_init
+        // tells every runsv to exit right after it sends runsvdir its TERM.
+        for s in self.signals.drain() {
+            self.signal(s);
+        }
+        if self.stop.is_some() {
+            return;
+        }
         if let Err(e) = nix::unistd::chdir(&self.dir) {
             self.voice.say(
                 Kind::Warning,
