@@ -298,8 +298,7 @@ impl MyInit {
             // reference has them.
             let _ = nix::sys::signal::kill(runit, nix::sys::signal::Signal::SIGTERM);
         }
-        // What the stop needs is made ready while runsvdir exits.
-        let services = services::open_all(dir);
+        let services = services::all_in(dir);
         // Nothing before the kill-all can see a runsv exit early: no
         // post-shutdown script is there to run, and the kill-all will come
         // (it would tell each runsv the same).

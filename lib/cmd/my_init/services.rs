@@ -113,7 +113,7 @@ pub struct Svc {
     held: Option<OwnedFd>,
     /// Its watch is set.
     watched: bool,
-    /// Its `supervise/control` FIFO, opened ahead ([`Svc::prepare`]).
+    /// Its `supervise/control` FIFO, held open ([`Svc::prepare`]).
     control: Option<OwnedFd>,
     /// It has something named `control` (runsv's customized control
     /// scripts, `control/<byte>`), as [`Svc::prepare`] found.
@@ -132,9 +132,8 @@ impl Svc {
         }
     }
 
-    /// What the stop's first words need, done ahead (while runsvdir exits):
-    /// its `supervise/control` FIFO opened, and whether it has `control/`
-    /// scripts.
+    /// What the stop's words need: its `supervise/control` FIFO opened
+    /// (kept for a later `k`), and whether it has `control/` scripts.
     fn prepare(&mut self) {
         self.control = self.writer("control").ok();
         self.customized = std::fs::symlink_metadata(self.dir.join("control")).is_ok();
@@ -242,8 +241,8 @@ impl Svc {
     }
 
     /// Writes one control byte; false when runsv is not there to read it.
-    /// Through the FIFO opened ahead if it still has a reader, else opened
-    /// now (a runsv started since has a FIFO of its own).
+    /// Through the FIFO held open if it still has a reader, else opened now
+    /// (a runsv started since has a FIFO of its own).
     pub fn control(&self, byte: u8) -> bool {
         let say = |fd: BorrowedFd| loop {
             match nix::unistd::write(fd, &[byte]) {
@@ -342,15 +341,10 @@ pub fn force_stop_wait(kill_process_timeout: i64) -> Duration {
     }
 }
 
-/// The services of `dir` (the shell's `/etc/service/*`), each with its
-/// `supervise/` directory held open and prepared ([`Svc::prepare`]), ready
-/// for [`force_stop`].
-pub fn open_all(dir: &Path) -> Vec<Svc> {
-    let mut services: Vec<Svc> = list(dir).into_iter().map(Svc::open).collect();
-    for svc in &mut services {
-        svc.prepare();
-    }
-    services
+/// The services of `dir` (the shell's `/etc/service/*`), for
+/// [`force_stop`], which opens each as it tells it.
+pub fn all_in(dir: &Path) -> Vec<Svc> {
+    list(dir).into_iter().map(Svc::new).collect()
 }
 
 /// When the runsv processes are told to exit (`x`) before the kill-all,
@@ -399,7 +393,11 @@ pub fn force_stop(
     // and a first look at every record (a change between the `d` and its
     // watch is seen there).
     let mut told: Vec<(Svc, bool)> = Vec::with_capacity(services.len());
-    for svc in services {
+    // One service at a time, from its directory's opening to its word:
+    // the first runsv is at work while the others are still being opened.
+    for mut svc in services {
+        svc.hold();
+        svc.prepare();
         let exits = exit == Exit::AtOnce && !svc.customized;
         if svc.control(if exits { b'x' } else { b'd' }) {
             told.push((svc, exits));
