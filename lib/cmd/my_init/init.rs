@@ -31,7 +31,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -250,22 +250,36 @@ impl Init {
     /// child that exits after the read sends a SIGCHLD of its own, which
     /// ends the next wait at once.
     pub fn wait_event(&mut self, deadline: Option<Instant>, interruptible: bool) -> Flow {
+        self.wait_event_or(deadline, interruptible, &[]).map(|_| ())
+    }
+
+    /// [`Init::wait_event`], also woken by `fds` (readable, hung up or in
+    /// error); says which of them were.
+    pub fn wait_event_or(
+        &mut self,
+        deadline: Option<Instant>,
+        interruptible: bool,
+        fds: &[BorrowedFd],
+    ) -> Result<Vec<bool>, Unwind> {
         // A child's signal already read and not yet reaped: look, don't sleep.
         let deadline = if self.sigchld_unreaped {
             Some(Instant::now())
         } else {
             deadline
         };
-        crate::poll::readable(&[self.signals.as_fd()], deadline);
+        let mut all = Vec::with_capacity(1 + fds.len());
+        all.push(self.signals.as_fd());
+        all.extend_from_slice(fds);
+        let mut ready = crate::poll::readable(&all, deadline);
+        ready.remove(0);
         self.absorb_signals();
         if self.sigchld_unreaped {
             self.reap();
         }
         if interruptible {
-            self.raise_pending()
-        } else {
-            Ok(())
+            self.raise_pending()?;
         }
+        Ok(ready)
     }
 
     /// How many children my_init did not start have been reaped.
