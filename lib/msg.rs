@@ -2,7 +2,7 @@
 //! errno text last, a newline, all in one write(2) to fd 2 so that lines from
 //! concurrent writers never interleave. The parts are byte strings: names that
 //! are not UTF-8 reach the terminal exactly as given, as runit prints them.
-//! The `&str` forms ([`line`], [`Voice::warn`], ...) are the same writer.
+//! The `&str` forms ([`line()`], [`Voice::warn`], ...) are the same writer.
 
 use crate::errstr;
 use nix::errno::Errno;
@@ -145,13 +145,13 @@ impl Voice {
     }
 }
 
-/// argv[0] as text, as runit prints it verbatim in usage lines ("" if absent).
+/// `argv[0]` as text, as runit prints it verbatim in usage lines ("" if absent).
 /// Lossy for names that are not UTF-8: [`arg0`] keeps the bytes.
 pub fn argv0(args: &[std::ffi::OsString]) -> String {
     String::from_utf8_lossy(&arg0(args)).into_owned()
 }
 
-/// argv[0]'s bytes ("" if absent).
+/// `argv[0]`'s bytes ("" if absent).
 pub fn arg0(args: &[std::ffi::OsString]) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     args.first()

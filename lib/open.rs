@@ -65,7 +65,7 @@ pub fn read_in(dir: BorrowedFd, name: impl AsRef<Path>) -> Result<File, Errno> {
     open(Some(dir), name.as_ref(), READ, 0)
 }
 
-/// [`write`] of `name` in the open directory `dir`.
+/// [`write()`] of `name` in the open directory `dir`.
 pub fn write_in(dir: BorrowedFd, name: impl AsRef<Path>) -> Result<File, Errno> {
     open(Some(dir), name.as_ref(), WRITE, 0)
 }

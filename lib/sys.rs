@@ -310,7 +310,7 @@ pub struct ArgvSlot {
 }
 
 impl ArgvSlot {
-    /// Locates the program's argument `index` (0 = its argv[0]; see
+    /// Locates the program's argument `index` (0 = its `argv[0]`; see
     /// [`set_argv_shift`]), which must read `expected`.
     /// The argument area's address comes from `/proc/self/stat` (fields 48
     /// and 49, arg_start and arg_end); its contents from `/proc/self/cmdline`.

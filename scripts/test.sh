@@ -31,6 +31,8 @@ fi
 # are in Cargo.toml and lib/lib.rs).
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
+# The library's documentation, links included (what a maintainer reads).
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 # The fuzz targets drive the library's internals (runsv's Effects, the
 # parsers): they must keep compiling as those change. Running them is
 # scripts/fuzz.sh's job (nightly, cargo-fuzz); libfuzzer-sys builds C++.

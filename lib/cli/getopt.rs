@@ -16,7 +16,7 @@ pub enum Opt {
     MissingArgument(u8),
 }
 
-/// Parses `args` (without argv[0]) against `spec`, where a letter followed by
+/// Parses `args` (without `argv[0]`) against `spec`, where a letter followed by
 /// `:` takes an argument. Returns the options in order and the index of the
 /// first operand. Parsing stops at the first error.
 pub fn parse(args: &[OsString], spec: &str) -> (Vec<Opt>, usize) {

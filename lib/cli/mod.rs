@@ -10,7 +10,7 @@ pub mod argparse;
 pub mod getopt;
 pub mod multicall;
 
-/// The last component of a path (argv[0]): the bytes after the last `/`,
+/// The last component of a path (`argv[0]`): the bytes after the last `/`,
 /// empty when it ends with one.
 pub fn basename(path: &[u8]) -> &[u8] {
     match path.iter().rposition(|&b| b == b'/') {

@@ -1,11 +1,11 @@
 //! The multi-call dispatch: one binary (`runit-rs`) that is every program of
 //! the suite, choosing by the name it was run as (the last component of
-//! argv[0]), as busybox does. Installed as symbolic links to the one file
+//! `argv[0]`), as busybox does. Installed as symbolic links to the one file
 //! (`/usr/bin/runsv -> runit-rs`), each program sees exactly the argv it would
 //! see as its own binary, so `ps`, `pkill -f 'runsv NAME'`, usage lines and
 //! runsvdir's readproctitle log read as with runit.
 //!
-//! Run by a name that is not a program's, the symbolic links from argv[0]
+//! Run by a name that is not a program's, the symbolic links from `argv[0]`
 //! (searched in PATH when it has no slash) are followed to the first one named
 //! after a program: `/etc/init.d/foo -> /usr/bin/sv -> runit-rs` is sv run as
 //! `foo`, its LSB init-script mode, as with runit's sv.
@@ -20,7 +20,7 @@
 //!
 //! Choices, with their measurements (2-core VM, same runs, Debian's runit
 //! 2.1.2 as the reference; scripts/bench-runsv.sh, bench-svlogd.sh):
-//! - Symbolic rather than hard links: argv[0] is the link's name either way
+//! - Symbolic rather than hard links: `argv[0]` is the link's name either way
 //!   (and /proc/PID/comm too), but a symbolic link survives the one file being
 //!   replaced by a new inode (install(1), dpkg), shows what it is in `ls -l`,
 //!   and lets `/etc/init.d/NAME -> sv` be followed to sv.
@@ -52,7 +52,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// A program's entry: its arguments, argv[0] first; returns the exit code.
+/// A program's entry: its arguments, `argv[0]` first; returns the exit code.
 pub type Entry = fn(Vec<OsString>) -> i32;
 
 /// Where a program is installed, as in Debian's runit package.

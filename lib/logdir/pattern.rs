@@ -71,7 +71,7 @@ pub struct Selection {
 
 /// Runs the patterns in config order over `line`; the last match wins.
 /// Without patterns `previous` stands (runit keeps its flags then). `after`
-/// as for [`matches`].
+/// as for [`matches()`].
 pub fn select(patterns: &[Pattern], line: &[u8], after: u8, previous: Selection) -> Selection {
     if patterns.is_empty() {
         return previous;

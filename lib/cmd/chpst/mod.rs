@@ -1,5 +1,5 @@
 //! chpst: change the process state, then exec a program in place (no fork).
-//! The same binary is six smaller tools, chosen by argv[0] (doc/runit/chpst.md §1).
+//! The same binary is six smaller tools, chosen by `argv[0]` (doc/runit/chpst.md §1).
 //!
 //! options.rs reads chpst's command line, state.rs carries out each change in
 //! runit's order and execs, personality.rs holds the six small tools.
@@ -19,7 +19,7 @@ const VERSION: &str = "$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $";
 /// The usage text after `usage: <name>` (Debian 2.1.2's, with `V` and `-t`).
 const USAGE: &str = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog";
 
-/// Names as chpst sees them: `base` is argv[0]'s basename (used in getopt's
+/// Names as chpst sees them: `base` is `argv[0]`'s basename (used in getopt's
 /// complaints), `name` the same without one leading `d` (used in usage lines
 /// and to choose the personality).
 pub struct Names {

@@ -42,7 +42,7 @@ pub enum Refusal {
     Usage,
 }
 
-/// Parses `args` (without argv[0]).
+/// Parses `args` (without `argv[0]`).
 pub fn plan(args: &[OsString]) -> Result<Plan, Refusal> {
     let (opts, first_operand) = parse(args, SPEC);
     let mut p = Plan::default();

@@ -178,9 +178,9 @@ pub fn apply_limits(limits: &Limits) {
     }
 }
 
-/// Execs `command` in place, found through the original PATH, with argv[0]
+/// Execs `command` in place, found through the original PATH, with `argv[0]`
 /// replaced by `argv0` if given and the staged changes applied to the
-/// environment. On failure: `unable to run: <argv[0]>: <err>` and exit 111,
+/// environment. On failure: `unable to run: <`argv[0]`>: <err>` and exit 111,
 /// or with `quiet` (setlock -x) exit 0.
 pub fn exec(command: &[OsString], argv0: Option<&OsStr>, staged: &[Vec<u8>], quiet: bool) -> ! {
     let shown: &OsStr = argv0.unwrap_or(&command[0]);
