@@ -406,10 +406,10 @@ pub fn force_stop(
     // and a first look at every record (a change between the `d` and its
     // watch is seen there).
     let mut told: Vec<(Svc, bool)> = Vec::with_capacity(services.len());
-    // One service at a time, from its directory's opening to its word:
+    // One service at a time, from its control FIFO's opening to its word:
     // the first runsv is at work while the others are still being opened.
+    // Its `supervise/` directory is held open only if it is to be watched.
     for mut svc in services {
-        svc.hold();
         svc.prepare();
         let exits = exit == Exit::AtOnce && !svc.customized;
         if svc.control(if exits { b'x' } else { b'd' }) {
