@@ -56,16 +56,19 @@
 //!
 //! Measured with scripts/bench-my_init.sh (12 services, 2-core machine,
 //! medians of 15, trees on tmpfs), over our runit: SIGTERM to PID 1's exit
-//! 6.1 ms for ours against 27.4 ms for the reference (runsvdir alone as
-//! PID 1: 3.0 ms); over Debian's runit 8.0 ms against 448 ms (runit's sv,
+//! 4.6 ms for ours against 22.6 ms for the reference (runsvdir alone as
+//! PID 1: 2.7 ms); over Debian's runit 5.8 ms against 445 ms (runit's sv,
 //! which the reference runs, looks every 420 ms). A stop of 12 services is
-//! CPU-bound on two cores: the namespace spends 10.2 ms of CPU in ours, of
-//! which PID 1 1.5 ms (reaping and its exit included), against 30.8 and
-//! 21.8 ms in the reference; runsv's status files and the services' exits
-//! are most of the rest, which both pay. Before the directories were held
-//! open and named by their signal, PID 1 read every record at every
-//! change: 1.9 ms of CPU in the same conditions. With inotify, ours paid
-//! an SRCU grace period at its exit, and runsvdir another: 25-35 ms then.
+//! CPU-bound on two cores: the namespace spends 7.6 ms of CPU in ours, of
+//! which PID 1 1.0 ms (reaping and its exit included), against 26.0 and
+//! 18.4 ms in the reference; runsv's status files (five renames on tmpfs
+//! per service) and the processes' exits are most of the rest, which both
+//! pay. Telling `x` instead of `d`, and trusting a runsv's exit instead of
+//! watching its directory, took the stop from about 10 to about 8 ms of
+//! CPU (same-run comparisons). Before the directories were held open and named by
+//! their signal, PID 1 read every record at every change: 1.9 ms of CPU.
+//! With inotify, ours paid an SRCU grace period at its exit, and runsvdir
+//! another: 25-35 ms then.
 
 use super::init::{Init, Unwind};
 use crate::fifo;
