@@ -65,10 +65,10 @@
 //! per service) and the processes' exits are most of the rest, which both
 //! pay. Telling `x` instead of `d`, and trusting a runsv's exit instead of
 //! watching its directory, took the stop from about 10 to about 8 ms of
-//! CPU (same-run comparisons). Before the directories were held open and named by
-//! their signal, PID 1 read every record at every change: 1.9 ms of CPU.
-//! With inotify, ours paid an SRCU grace period at its exit, and runsvdir
-//! another: 25-35 ms then.
+//! CPU (same-run comparisons). Before the directories were held open and
+//! named by their signal, PID 1 read every record at every change: 1.9 ms
+//! of CPU. With inotify, ours paid an SRCU grace period at its exit, and
+//! runsvdir another: 25-35 ms then.
 
 use super::init::{Init, Unwind};
 use crate::fifo;
@@ -404,14 +404,14 @@ pub fn force_stop(
     // may have died on its own: then every service is looked at again.
     let orphans_before = init.orphans();
     let mut told_to_exit = 0;
-    // Every `d` first, so that the services stop side by side; then the
-    // watches (and what wait_down needs to know, while the services stop),
-    // and a first look at every record (a change between the `d` and its
-    // watch is seen there).
+    // Every word first (`x` or `d`), so that the services stop side by
+    // side, each service from its control FIFO's opening to its word in one
+    // step: the first runsv is at work while the others are still being
+    // opened. Then the watches (and what wait_down needs to know, while the
+    // services stop), and a first look at each watched record (a change
+    // between the word and its watch is seen there). A `supervise/`
+    // directory is opened only if it is to be watched.
     let mut told: Vec<(Svc, bool)> = Vec::with_capacity(services.len());
-    // One service at a time, from its control FIFO's opening to its word:
-    // the first runsv is at work while the others are still being opened.
-    // Its `supervise/` directory is held open only if it is to be watched.
     for mut svc in services {
         svc.prepare();
         let exits = exit == Exit::AtOnce && !svc.customized;

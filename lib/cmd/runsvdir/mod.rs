@@ -242,9 +242,7 @@ impl Runsvdir {
         // A TERM that came since the last wait ends runsvdir (or begins its
         // graceful stop) before the scan can start a runsv again: my_init
         // tells every runsv to exit right after it sends runsvdir its TERM.
-        for s in self.signals.drain() {
-            self.signal(s);
-        }
+        self.take_signals();
         if self.stop.is_some() {
             return;
         }
@@ -339,6 +337,11 @@ impl Runsvdir {
                 log.drain();
             }
         }
+        self.take_signals();
+    }
+
+    /// Acts on every signal that has come (a TERM exits here).
+    fn take_signals(&mut self) {
         for s in self.signals.drain() {
             self.signal(s);
         }
